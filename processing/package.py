@@ -1,0 +1,88 @@
+"""The DTX package: a zip holding one song folder that DTXMania(NX) loads as it is.
+
+    <title>/set.def        the song and its difficulty files
+    <title>/master.dtx     the chart
+    <title>/bgm.ogg        the backing track (Ogg Vorbis)
+    <title>/chips/XX.wav   one chip sound per lane
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from processing import kit
+from processing.audio import encode_ogg
+from processing.dtx import ChipSounds
+from processing.dtx.format import LINE_END, UTF8_BOM, safe_header_value
+from processing.lanes import Lane
+
+BGM_FILE = "bgm.ogg"
+CHIPS_FOLDER = "chips"
+SET_DEF_FILE = "set.def"
+MAX_FOLDER_NAME = 60
+FALLBACK_FOLDER_NAME = "song"
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """One chart of the package: its set.def label, file name and .dtx text."""
+
+    label: str
+    file_name: str
+    dtx_text: str
+
+
+def chip_sounds() -> ChipSounds:
+    """The sound file names every chart of a package refers to."""
+    return ChipSounds(bgm=BGM_FILE, lanes={lane: f"{CHIPS_FOLDER}/{lane.value}.wav" for lane in Lane})
+
+
+def folder_name(title: str) -> str:
+    """A file-system-safe folder name for the song: letters, digits, spaces and -_()[]."""
+    normalised = unicodedata.normalize("NFC", title)
+    cleaned = re.sub(r"[^\w\s\-()\[\]]", "_", normalised).strip(" ._")
+    return cleaned[:MAX_FOLDER_NAME].strip() or FALLBACK_FOLDER_NAME
+
+
+def set_def_text(*, title: str, difficulties: list[Difficulty]) -> str:
+    lines = [f"#TITLE: {safe_header_value(title)}"]
+    for level, difficulty in enumerate(difficulties, start=1):
+        lines.append(f"#L{level}LABEL: {difficulty.label}")
+        lines.append(f"#L{level}FILE: {difficulty.file_name}")
+    return UTF8_BOM + LINE_END.join(lines) + LINE_END
+
+
+@lru_cache(maxsize=None)
+def _chip_wav_bytes(lane: Lane) -> bytes:
+    with tempfile.NamedTemporaryFile(suffix=".wav") as handle:
+        soundfile.write(handle.name, kit.chip_sound(lane=lane), kit.SAMPLE_RATE, subtype="PCM_16")
+        return Path(handle.name).read_bytes()
+
+
+def write_package(
+    *, out_path: Path, title: str, difficulties: list[Difficulty], bgm_samples: np.ndarray, sample_rate: int
+) -> Path:
+    """Write the package zip to `out_path`. bgm_samples: (channels, n) float32."""
+    folder = folder_name(title)
+    with tempfile.TemporaryDirectory() as work:
+        bgm_path = Path(work) / BGM_FILE
+        encode_ogg(samples=bgm_samples, sample_rate=sample_rate, path=bgm_path)
+        partial = out_path.with_suffix(".partial")
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{folder}/{SET_DEF_FILE}", set_def_text(title=title, difficulties=difficulties).encode())
+            for difficulty in difficulties:
+                archive.writestr(f"{folder}/{difficulty.file_name}", difficulty.dtx_text.encode())
+            archive.write(bgm_path, f"{folder}/{BGM_FILE}", compress_type=zipfile.ZIP_STORED)
+            for lane, file_name in chip_sounds().lanes.items():
+                archive.writestr(f"{folder}/{file_name}", _chip_wav_bytes(lane))
+        partial.replace(out_path)  # a half-written zip never carries the final name
+    return out_path

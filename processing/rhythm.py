@@ -1,0 +1,170 @@
+"""Tempo maps: where the beats and bar lines of a song fall.
+
+A tempo map is the list of beat times plus which beat starts the first bar; everything
+that places a note on a grid (quantisation, the DTX writer, the preview) goes through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+
+from processing.errors import AudioError
+
+BEATS_PER_BAR = 4
+ANALYSIS_HOP = 441  # 10 ms at 44.1 kHz
+MIN_BEATS = 4
+# Grid refinement fits onsets to sixteenth notes; onsets further than this fraction of a
+# sixteenth from the grid are off-grid notes (flams, triplets) and are left out of the fit.
+REFINE_INLIER_FRACTION = 0.25
+REFINE_ITERATIONS = 4
+MIN_BPM, MAX_BPM = 60.0, 200.0
+
+
+@dataclass(frozen=True)
+class TempoMap:
+    """Beats of a song in audio time.
+
+    beat_times: (n_beats,) seconds from the start of the audio, increasing; beat 0 is the
+        first beat at or after 0 s.
+    first_downbeat: index into beat_times of the first beat that starts a bar.
+    beats_per_bar: beats in every bar (4/4 throughout in this version).
+    """
+
+    beat_times: np.ndarray
+    first_downbeat: int = 0
+    beats_per_bar: int = BEATS_PER_BAR
+
+    def beat_positions(self, times: np.ndarray) -> np.ndarray:
+        """Fractional beat indices (beat 0 = beat_times[0]) of `times` in seconds.
+
+        Between beats the position is linear in time; before the first and after the last
+        beat the edge beat periods continue the grid.
+        """
+        times = np.asarray(times, dtype=float)
+        beats = self.beat_times
+        indices = np.arange(beats.size, dtype=float)
+        positions = np.interp(times, beats, indices)
+        first_period, last_period = beats[1] - beats[0], beats[-1] - beats[-2]
+        before, after = times < beats[0], times > beats[-1]
+        positions[before] = (times[before] - beats[0]) / first_period
+        positions[after] = indices[-1] + (times[after] - beats[-1]) / last_period
+        return positions
+
+    def times_at(self, beat_positions: np.ndarray) -> np.ndarray:
+        """Seconds at fractional beat indices: the inverse of `beat_positions`."""
+        positions = np.asarray(beat_positions, dtype=float)
+        beats = self.beat_times
+        indices = np.arange(beats.size, dtype=float)
+        times = np.interp(positions, indices, beats)
+        first_period, last_period = beats[1] - beats[0], beats[-1] - beats[-2]
+        before, after = positions < 0, positions > indices[-1]
+        times[before] = beats[0] + positions[before] * first_period
+        times[after] = beats[-1] + (positions[after] - indices[-1]) * last_period
+        return times
+
+    def beat_bpms(self) -> np.ndarray:
+        """(n_beats - 1,) tempo in BPM of each beat interval."""
+        return 60.0 / np.diff(self.beat_times)
+
+    @property
+    def mean_bpm(self) -> float:
+        return float(60.0 * (self.beat_times.size - 1) / (self.beat_times[-1] - self.beat_times[0]))
+
+
+def estimate_global_tempo_map(*, mono: np.ndarray, sample_rate: int, duration_s: float | None = None) -> TempoMap:
+    """A constant-tempo map for `mono` ((n,) float32 at `sample_rate` Hz).
+
+    librosa's beat tracker gives a tempo quantised to its frame rate; the period and phase
+    are then refined by fitting the song's onsets to a sixteenth-note grid, so that the
+    grid stays on the music to the end of the song.
+    """
+    duration_s = duration_s if duration_s is not None else mono.size / sample_rate
+    envelope = librosa.onset.onset_strength(y=mono, sr=sample_rate, hop_length=ANALYSIS_HOP)
+    _, beat_frames = librosa.beat.beat_track(
+        onset_envelope=envelope, sr=sample_rate, hop_length=ANALYSIS_HOP, start_bpm=120.0, units="frames"
+    )
+    beat_times = librosa.frames_to_time(beat_frames, sr=sample_rate, hop_length=ANALYSIS_HOP)
+    if beat_times.size < MIN_BEATS:
+        raise AudioError("No steady beat was found: the song may be silent or too quiet. Check the file plays.")
+    period, phase = _fit_line_to_beats(beat_times)
+    onset_times = librosa.onset.onset_detect(
+        onset_envelope=envelope, sr=sample_rate, hop_length=ANALYSIS_HOP, units="time"
+    )
+    period, phase = refine_grid(onset_times=onset_times, period_s=_fold_into_bpm_range(period), phase_s=phase)
+    grid = constant_tempo_map(period_s=_fold_into_bpm_range(period), phase_s=phase, duration_s=duration_s)
+    downbeat = _strongest_phase(envelope=envelope, beat_times=grid.beat_times, sample_rate=sample_rate)
+    return TempoMap(beat_times=grid.beat_times, first_downbeat=downbeat)
+
+
+def constant_tempo_map(*, period_s: float, phase_s: float, duration_s: float, first_downbeat: int = 0) -> TempoMap:
+    """Beats every `period_s` seconds through `phase_s`, from the first at or after 0 s to
+    one past `duration_s`."""
+    first = phase_s - np.floor(phase_s / period_s) * period_s
+    count = max(int(np.ceil((duration_s - first) / period_s)) + 1, 2)
+    return TempoMap(beat_times=first + period_s * np.arange(count), first_downbeat=first_downbeat)
+
+
+def refit_to_onsets(*, tempo_map: TempoMap, onset_times: np.ndarray, duration_s: float) -> TempoMap:
+    """A constant-tempo map refitted to `onset_times` (s), e.g. the transcribed drum hits,
+    which place the grid more precisely than the onset envelope's 10 ms frames.
+
+    The downbeat stays on the same beat of the music.
+    """
+    period, phase = refine_grid(
+        onset_times=onset_times, period_s=60.0 / tempo_map.mean_bpm, phase_s=float(tempo_map.beat_times[0])
+    )
+    refitted = constant_tempo_map(period_s=period, phase_s=phase, duration_s=duration_s)
+    downbeat_time = tempo_map.beat_times[tempo_map.first_downbeat]
+    nearest = int(np.argmin(np.abs(refitted.beat_times - downbeat_time)))
+    return TempoMap(beat_times=refitted.beat_times, first_downbeat=nearest % tempo_map.beats_per_bar)
+
+
+def refine_grid(*, onset_times: np.ndarray, period_s: float, phase_s: float) -> tuple[float, float]:
+    """Least-squares period and phase (seconds) of a beat grid through `onset_times`.
+
+    Each onset is assigned its nearest sixteenth note; onsets far from every sixteenth are
+    ignored. Returns (period_s, phase_s) where beat k sits at phase_s + k * period_s.
+    """
+    onset_times = np.asarray(onset_times, dtype=float)
+    for _ in range(REFINE_ITERATIONS):
+        step = period_s / 4
+        slots = np.round((onset_times - phase_s) / step)
+        residuals = onset_times - (phase_s + slots * step)
+        inliers = np.abs(residuals) < REFINE_INLIER_FRACTION * step
+        if np.count_nonzero(inliers) < MIN_BEATS or np.ptp(slots[inliers]) < 4 * MIN_BEATS:
+            break
+        slope, intercept = np.polyfit(slots[inliers], onset_times[inliers], 1)
+        period_s, phase_s = 4 * slope, intercept
+    return float(period_s), float(phase_s)
+
+
+def _fit_line_to_beats(beat_times: np.ndarray) -> tuple[float, float]:
+    """Period and phase of the line through tracked beats, counting skipped beats."""
+    median_period = float(np.median(np.diff(beat_times)))
+    indices = np.round((beat_times - beat_times[0]) / median_period)
+    slope, intercept = np.polyfit(indices, beat_times, 1)
+    return float(slope), float(intercept)
+
+
+def _fold_into_bpm_range(period_s: float) -> float:
+    while 60.0 / period_s > MAX_BPM:
+        period_s *= 2
+    while 60.0 / period_s < MIN_BPM:
+        period_s /= 2
+    return period_s
+
+
+def _strongest_phase(*, envelope: np.ndarray, beat_times: np.ndarray, sample_rate: int) -> int:
+    """Index (0..3) of the beat phase whose beats carry the most onset strength.
+
+    A stand-in for downbeat tracking: in most drum grooves the bar starts with the
+    strongest accent.
+    """
+    frames = np.clip(librosa.time_to_frames(beat_times, sr=sample_rate, hop_length=ANALYSIS_HOP), 0, envelope.size - 1)
+    strength = envelope[frames]
+    totals = [strength[phase::BEATS_PER_BAR].mean() if strength[phase::BEATS_PER_BAR].size else 0.0
+              for phase in range(BEATS_PER_BAR)]
+    return int(np.argmax(totals))
