@@ -1,9 +1,10 @@
 """Writing a chart as a .dtx file.
 
-Layout: empty lead-in bars at the song's first tempo, then a pickup bar that starts with
-the BGM chip and lasts exactly until the first downbeat of the audio (its length set on
-channel 02), then one 4/4 bar per four beats of the tempo map. The BGM therefore starts on
-a bar line and every bar line after it sits on a downbeat of the music.
+Layout: empty lead-in bars at the song's first tempo; an offset bar that starts with the
+BGM chip and lasts exactly until beat 0 of the tempo map (its length set on channel 02);
+short bars for the beats before the first downbeat; then one 4/4 bar per four beats. The
+BGM starts on a bar line, grid notes sit on exact DTX ticks, and every bar line after the
+upbeat sits on a downbeat of the music.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from processing.dtx.format import (
 from processing.lanes import Lane
 
 LEAD_IN_S = 2.0
-# A pickup shorter than this (the audio starts on a downbeat) is left out.
+# An offset shorter than this (the audio starts on beat 0) needs no bar of its own.
 MIN_PICKUP_S = 0.001
 BPM_DECIMALS = 4
 GENERATOR_COMMENT = "; Created by Audio2DTX"
@@ -64,7 +65,7 @@ def write_dtx(*, chart: Chart, header: DtxHeader, sounds: ChipSounds) -> str:
     for lane, chip_id in chip_ids.items():
         lines.append(f"#WAV{chip_id}: {sounds.lanes[lane]}")
     objects: dict[tuple[int, str], dict[Fraction, str]] = defaultdict(dict)
-    objects[(layout.pickup_bar, CHANNEL_BGM)][Fraction(0)] = BGM_CHIP_ID
+    objects[(layout.bgm_bar, CHANNEL_BGM)][Fraction(0)] = BGM_CHIP_ID
     bpm_ids = _place_bpm_changes(chart=chart, layout=layout, objects=objects)
     for bpm_value, bpm_id in bpm_ids.items():
         lines.append(f"#BPM{bpm_id}: {bpm_value}")
@@ -93,17 +94,23 @@ def _format_bpm(bpm: float) -> str:
     return f"{bpm:.{BPM_DECIMALS}f}"
 
 
+# Bars between beat 0 and the first downbeat, by how many beats precede it. A 3-beat bar is
+# written as 2 + 1 because 384 ticks do not divide into 3 x 48 grid ticks.
+UPBEAT_BARS = {0: (), 1: (1,), 2: (2,), 3: (2, 1)}
+
+
 @dataclass(frozen=True)
 class _BarLayout:
     """Where the chart's beats fall among DTX bars.
 
-    lead_in_bars: empty bars before the pickup bar.
-    pickup_s: audio time (s) of the first downbeat; the pickup bar lasts that long.
-    first_downbeat: the tempo map's index of that beat.
+    lead_in_bars: empty bars before the BGM.
+    offset_s: audio time (s) of beat 0; the offset bar, which starts with the BGM chip,
+        lasts that long and holds the notes before beat 0, placed by time.
+    upbeat_bars: lengths in beats of the bars from beat 0 to the first downbeat.
     """
 
     lead_in_bars: int
-    pickup_s: float
+    offset_s: float
     first_downbeat: int
     beats_per_bar: int
     start_bpm: float
@@ -115,59 +122,72 @@ class _BarLayout:
         bar_s = tempo_map.beats_per_bar * 60.0 / start_bpm
         return cls(
             lead_in_bars=max(1, math.ceil(LEAD_IN_S / bar_s)),
-            pickup_s=float(tempo_map.beat_times[tempo_map.first_downbeat]),
-            first_downbeat=tempo_map.first_downbeat,
+            offset_s=float(tempo_map.beat_times[0]),
+            first_downbeat=tempo_map.first_downbeat % tempo_map.beats_per_bar,
             beats_per_bar=tempo_map.beats_per_bar,
             start_bpm=start_bpm,
         )
 
     @property
-    def has_pickup(self) -> bool:
-        return self.pickup_s >= MIN_PICKUP_S
+    def has_offset_bar(self) -> bool:
+        return self.offset_s >= MIN_PICKUP_S
 
     @property
-    def pickup_bar(self) -> int:
+    def bgm_bar(self) -> int:
         """The bar whose first tick starts the BGM."""
         return self.lead_in_bars
 
     @property
-    def first_full_bar(self) -> int:
-        return self.pickup_bar + (1 if self.has_pickup else 0)
+    def upbeat_bars(self) -> tuple[int, ...]:
+        return UPBEAT_BARS[self.first_downbeat]
 
-    def pickup_length(self) -> float:
-        """The pickup bar's length as a factor of a 4/4 bar at the start BPM."""
-        return self.pickup_s * self.start_bpm / 240.0
+    @property
+    def first_grid_bar(self) -> int:
+        """The bar that starts on beat 0."""
+        return self.bgm_bar + (1 if self.has_offset_bar else 0)
+
+    @property
+    def first_full_bar(self) -> int:
+        return self.first_grid_bar + len(self.upbeat_bars)
 
     def bar_length_lines(self) -> list[str]:
-        if not self.has_pickup:
-            return []
-        return [
-            f"#{encode_bar(self.pickup_bar)}{CHANNEL_BAR_LENGTH}: {self.pickup_length():.9f}",
-            f"#{encode_bar(self.first_full_bar)}{CHANNEL_BAR_LENGTH}: 1",
-        ]
+        """Channel-02 lines: every bar before the first full one is short; DTX keeps a bar
+        length until it is set again, so the first full bar sets it back to 1."""
+        lengths = []
+        if self.has_offset_bar:
+            lengths.append((self.bgm_bar, f"{self.offset_s * self.start_bpm / 240.0:.9f}"))
+        for index, beats in enumerate(self.upbeat_bars):
+            lengths.append((self.first_grid_bar + index, f"{beats / 4:g}"))
+        if lengths:
+            lengths.append((self.first_full_bar, "1"))
+        return [f"#{encode_bar(bar)}{CHANNEL_BAR_LENGTH}: {value}" for bar, value in lengths]
 
     def place(self, *, chart: Chart, tick: int) -> tuple[int, Fraction]:
         """(bar, position as a fraction of the bar) of a grid tick."""
-        ticks_per_bar = self.beats_per_bar * TICKS_PER_BEAT
-        from_downbeat = tick - self.first_downbeat * TICKS_PER_BEAT
-        if from_downbeat >= 0 or not self.has_pickup:
-            bar_offset, within = divmod(from_downbeat, ticks_per_bar)
-            return self.first_full_bar + bar_offset, Fraction(within, ticks_per_bar)
-        # Before the first downbeat the pickup bar is linear in audio time.
-        time = float(chart.tempo_map.times_at(np.array([tick / TICKS_PER_BEAT]))[0])
-        slot = min(TICKS_PER_BAR - 1, max(0, round(time / self.pickup_s * TICKS_PER_BAR)))
-        return self.pickup_bar, Fraction(slot, TICKS_PER_BAR)
+        if tick < 0 and self.has_offset_bar:
+            # Before beat 0 the offset bar is linear in audio time.
+            time = float(chart.tempo_map.times_at(np.array([tick / TICKS_PER_BEAT]))[0])
+            slot = min(TICKS_PER_BAR - 1, max(0, round(time / self.offset_s * TICKS_PER_BAR)))
+            return self.bgm_bar, Fraction(slot, TICKS_PER_BAR)
+        tick = max(tick, 0)
+        bar, start = self.first_grid_bar, 0
+        for beats in self.upbeat_bars:
+            if tick < start + beats * TICKS_PER_BEAT:
+                return bar, Fraction(tick - start, beats * TICKS_PER_BEAT)
+            bar, start = bar + 1, start + beats * TICKS_PER_BEAT
+        bar_offset, within = divmod(tick - start, self.beats_per_bar * TICKS_PER_BEAT)
+        return bar + bar_offset, Fraction(within, self.beats_per_bar * TICKS_PER_BEAT)
 
 
 def _place_bpm_changes(
     *, chart: Chart, layout: _BarLayout, objects: dict[tuple[int, str], dict[Fraction, str]]
 ) -> dict[str, str]:
-    """Put a channel-08 chip wherever the tempo changes from the first downbeat on; returns
+    """Put a channel-08 chip wherever the tempo changes from beat 0 on; returns
     {bpm text: #BPMzz id}."""
     bpms = chart.tempo_map.beat_bpms()
     ids: dict[str, str] = {}
     current = _format_bpm(layout.start_bpm)
-    for beat in range(layout.first_downbeat, bpms.size):
+    for beat in range(bpms.size):
         value = _format_bpm(float(bpms[beat]))
         if value == current:
             continue

@@ -1,0 +1,48 @@
+"""`manage.py convert SONG`: the pipeline from the command line, without Redis or the database."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from processing.audio import probe
+from processing.errors import PipelineError
+from processing.package import folder_name
+from processing.pipeline import convert
+from processing.transcription import DEFAULT_TRACK, TRACKS
+
+
+class Command(BaseCommand):
+    help = "Convert a song file into a DTXMania package (zip), printing progress."
+
+    def add_arguments(self, parser):
+        parser.add_argument("song", type=Path, help="the song file (mp3, wav, flac, ogg, m4a, opus)")
+        parser.add_argument("--track", default=DEFAULT_TRACK, help=f"transcription track: {', '.join(TRACKS)}")
+        parser.add_argument("--title", default="", help="song title (default: the file's tag, else its name)")
+        parser.add_argument("--artist", default="", help="artist (default: the file's tag)")
+        parser.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
+
+    def handle(self, *args, song: Path, track: str, title: str, artist: str, out: Path, **options):
+        if not song.is_file():
+            raise CommandError(f"{song}: no such file.")
+        if track not in TRACKS:
+            raise CommandError(f"Unknown track '{track}'. Tracks: {', '.join(TRACKS)}.")
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            info = probe(path=song)
+            title = title or info.title or song.stem
+            artist = artist or info.artist
+            result = convert(
+                source=song, out_path=out / f"{folder_name(title)}.zip", track_name=track,
+                title=title, artist=artist, on_progress=self._print_progress,
+            )
+        except PipelineError as error:
+            raise CommandError(f"{song}: {error.user_message}") from error
+        for warning in result.warnings:
+            self.stderr.write(self.style.WARNING(warning))
+        counts = ", ".join(f"{lane} {count}" for lane, count in sorted(result.note_counts.items()))
+        self.stdout.write(self.style.SUCCESS(
+            f"Wrote {result.package_path} ({result.bpm:.1f} BPM, {result.duration_s:.1f} s; notes: {counts})"
+        ))
+
+    def _print_progress(self, stage: str, fraction: float) -> None:
+        self.stdout.write(f"[{round(100 * fraction):3d}%] {stage}")

@@ -1,0 +1,78 @@
+"""Thin views: guard, call one function, render."""
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from charts import selectors, services
+from charts.health import health_report, is_healthy
+from charts.forms import SignUpForm, SongUploadForm
+from processing.package import folder_name
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.save())
+        return redirect("song-list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_GET
+def song_list(request: HttpRequest) -> HttpResponse:
+    songs = selectors.song_list_for_owner(owner=request.user)
+    return render(request, "charts/song_list.html", {"songs": songs})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def song_upload(request: HttpRequest) -> HttpResponse:
+    form = SongUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        version = services.song_create(
+            owner=request.user,
+            uploaded_file=form.cleaned_data["upload"],
+            info=form.probe,
+            title=form.cleaned_data["title"],
+            artist=form.cleaned_data["artist"],
+            track=form.cleaned_data["track"],
+        )
+        return redirect("song-detail", song_id=version.song_id)
+    return render(request, "charts/song_upload.html", {"form": form})
+
+
+@login_required
+@require_GET
+def song_detail(request: HttpRequest, song_id: int) -> HttpResponse:
+    song = selectors.song_get(viewer=request.user, song_id=song_id)
+    return render(request, "charts/song_detail.html", {"song": song, "versions": song.versions.all()})
+
+
+@login_required
+@require_GET
+def chart_version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+    if request.htmx:
+        return render(request, "charts/song_detail.html#version-status", {"version": version})
+    return render(request, "charts/chart_version_detail.html", {"version": version, "song": version.song})
+
+
+@login_required
+@require_GET
+def chart_version_download(request: HttpRequest, version_id: int) -> FileResponse:
+    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+    if not version.package:
+        raise Http404("This chart version has no package yet.")
+    return FileResponse(
+        version.package.open("rb"), as_attachment=True, filename=f"{folder_name(version.song.title)}.zip"
+    )
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    report = health_report()
+    return JsonResponse(report, status=200 if is_healthy(report) else 503)

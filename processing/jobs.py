@@ -1,0 +1,98 @@
+"""RQ jobs: the one place where the pipeline meets the database.
+
+A job takes a chart version's primary key, loads it, runs the pipeline and records the
+outcome through charts.services. Every way a job can end badly lands in
+`chart_version_mark_failed` with a sentence for the user:
+- the pipeline raises PipelineError: its own message;
+- anything else raises: a generic message (the traceback stays in RQ's failed registry);
+- the job times out, or its worker is lost (RQ's abandoned-job cleanup): `on_job_failure`;
+- the work horse is killed (out of memory, SIGKILL): `ChartWorker.handle_work_horse_killed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from rq import Worker
+from rq.exceptions import AbandonedJobError
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
+
+from processing.errors import PipelineError
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED_ERROR = "Something went wrong while converting this song. Try again, or try another track."
+TIMED_OUT = "The conversion took longer than {minutes} minutes and was stopped. Try a shorter song, or try again later."
+WORKER_LOST = ("The worker stopped in the middle of this conversion (it may have run out of memory). "
+               "Try again; if it happens again, try a shorter song.")
+
+
+def process_chart_version(version_id: int) -> None:
+    from charts import services
+    from processing.pipeline import convert
+
+    version = services.chart_version_mark_started(version_id=version_id)
+    song = version.song
+    try:
+        with tempfile.TemporaryDirectory(prefix="a2d-job-") as work:
+            result = convert(
+                source=Path(song.upload.path),
+                out_path=Path(work) / f"chart-{version.pk}.zip",
+                track_name=version.track,
+                title=song.title,
+                artist=song.artist,
+                parameters=version.parameters,
+                on_progress=lambda stage, fraction: services.chart_version_record_progress(
+                    version=version, stage=stage, progress=fraction
+                ),
+            )
+            services.chart_version_mark_done(version=version, result=result)
+    except PipelineError as error:
+        services.chart_version_mark_failed(version_id=version_id, message=error.user_message)
+    except JobTimeoutException:
+        raise  # on_job_failure words it
+    except Exception:
+        logger.exception("Chart version %s failed", version_id)
+        services.chart_version_mark_failed(version_id=version_id, message=UNEXPECTED_ERROR)
+        raise
+
+
+def on_job_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's failure callback: runs on timeouts, on exceptions, and for abandoned jobs."""
+    if exc_type is JobTimeoutException or isinstance(exc_value, JobTimeoutException):
+        message = TIMED_OUT.format(minutes=max(1, round((job.timeout or 0) / 60)))
+    elif exc_type is AbandonedJobError or isinstance(exc_value, AbandonedJobError):
+        message = WORKER_LOST
+    else:
+        message = UNEXPECTED_ERROR
+    _mark_failed(job, message)
+
+
+def _mark_failed(job: Job, message: str) -> None:
+    from charts.services import chart_version_mark_failed
+
+    version_id = job.args[0] if job.args else None
+    if version_id is not None:
+        chart_version_mark_failed(version_id=version_id, message=message)
+
+
+class ChartWorker(Worker):
+    """RQ's worker, plus: a work horse killed mid-job fails its chart version.
+
+    RQ moves such a job to the failed registry without calling its failure callback.
+    """
+
+    def execute_job(self, job: Job, queue) -> None:
+        from django.db import connections
+
+        # The horse is forked from this process: it must not inherit an open database socket.
+        connections.close_all()
+        super().execute_job(job, queue)
+
+    def handle_work_horse_killed(self, job: Job, retpid, ret_val, rusage) -> None:
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        logger.warning("Work horse for job %s was killed (status %s)", job.id, ret_val)
+        _mark_failed(job, WORKER_LOST)

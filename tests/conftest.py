@@ -1,0 +1,164 @@
+"""Real parts for the tests: a redis-server of their own, FFmpeg, and RQ workers in
+subprocesses that share the test database and media folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+
+from tests.audio_fixtures import render_groove, write_groove
+
+ROOT = Path(__file__).resolve().parents[1]
+REDIS_START_TIMEOUT_S = 10
+WORKER_TIMEOUT_S = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_url(tmp_path_factory) -> str:
+    """A private redis-server for the session; the app's queue settings point at it."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed: run `make setup` (apt-get install redis-server).")
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    # django-rq holds a reference to this very dict, so it is changed in place.
+    settings.RQ_QUEUES[settings.A2D_QUEUE]["URL"] = url
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def clean_redis(redis_url):
+    redis.Redis.from_url(redis_url).flushall()
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings) -> Path:
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = media
+    return media
+
+
+@pytest.fixture
+def user(db) -> User:
+    return User.objects.create_user(username="drummer", password="correct horse battery staple")
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return User.objects.create_user(username="stranger", password="correct horse battery staple")
+
+
+@pytest.fixture
+def logged_in_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def groove_file(tmp_path_factory):
+    """A 20-second rock groove at 120 BPM over a bass tone, as FLAC, with its truth."""
+    groove = render_groove(seconds=20.0, bpm_start=120.0)
+    path = write_groove(groove, tmp_path_factory.mktemp("groove") / "groove.flac")
+    return path, groove
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+def _database_url() -> str:
+    """The URL of the database the tests are using, for worker subprocesses."""
+    config = connection.settings_dict
+    if config["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{config['NAME']}"
+    user = config.get("USER") or ""
+    password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+    credentials = f"{user}{password}@" if user else ""
+    return f"postgres://{credentials}{config.get('HOST') or '127.0.0.1'}:{config.get('PORT') or 5432}/{config['NAME']}"
+
+
+def worker_environment(redis_url: str, media_root: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="audio2dtx_web.settings",
+        DATABASE_URL=_database_url(),
+        A2D_REDIS_URL=redis_url,
+        A2D_MEDIA_ROOT=str(media_root),
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture
+def run_worker(redis_url, media_root):
+    """Run a real RQ worker (django-rq's rqworker, our worker class) in burst mode."""
+
+    def run(**extra_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "rqworker", settings.A2D_QUEUE, "--burst"],
+            env=worker_environment(redis_url, media_root, **extra_env),
+            cwd=ROOT, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S,
+        )
+
+    return run
+
+
+@pytest.fixture
+def start_worker(redis_url, media_root):
+    """Start a long-running RQ worker; it is stopped after the test."""
+    workers: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        worker = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "rqworker", settings.A2D_QUEUE],
+            env=worker_environment(redis_url, media_root), cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()

@@ -1,0 +1,110 @@
+"""The upload endpoint: accepted audio is stored and queued; anything else is refused with a
+reason and leaves nothing behind."""
+
+import subprocess
+import zlib
+import struct
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from charts.models import ChartVersion, Song
+from tests.conftest import stored_files
+
+
+def _png_bytes() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
+
+
+def _silent_flac(path, seconds: float):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono",
+                    "-t", str(seconds), str(path)], check=True)
+    return path
+
+
+def _post(client, upload):
+    return client.post(reverse("song-upload"), {"upload": upload, "title": "", "artist": "", "track": "spectral"})
+
+
+def _assert_refused(response, media_root, message):
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Song.objects.count() == 0 and ChartVersion.objects.count() == 0
+    assert stored_files(media_root) == []
+
+
+def test_form_lists_tracks_from_the_registry(logged_in_client):
+    page = logged_in_client.get(reverse("song-upload")).content.decode()
+    assert '<option value="spectral" selected>Spectral</option>' in page
+
+
+def test_login_required(client):
+    response = client.get(reverse("song-upload"))
+    assert response.status_code == 302 and reverse("login") in response.url
+
+
+@pytest.mark.django_db
+def test_png_renamed_mp3_is_refused(logged_in_client, media_root):
+    response = _post(logged_in_client, SimpleUploadedFile("song.mp3", _png_bytes(), content_type="audio/mpeg"))
+    _assert_refused(response, media_root, "holds no audio stream")
+
+
+@pytest.mark.django_db
+def test_empty_file_is_refused(logged_in_client, media_root):
+    response = _post(logged_in_client, SimpleUploadedFile("song.mp3", b"", content_type="audio/mpeg"))
+    _assert_refused(response, media_root, "empty")
+
+
+@pytest.mark.django_db
+def test_over_long_file_is_refused(logged_in_client, media_root, tmp_path):
+    path = _silent_flac(tmp_path / "long.flac", seconds=16 * 60)
+    with open(path, "rb") as handle:
+        response = _post(logged_in_client, handle)
+    _assert_refused(response, media_root, "the limit is 15 minutes")
+
+
+@pytest.mark.django_db
+def test_too_short_file_is_refused(logged_in_client, media_root, tmp_path):
+    path = _silent_flac(tmp_path / "short.flac", seconds=2)
+    with open(path, "rb") as handle:
+        response = _post(logged_in_client, handle)
+    _assert_refused(response, media_root, "must last at least 5 s")
+
+
+@pytest.mark.django_db
+def test_oversized_file_is_refused(logged_in_client, media_root, settings, groove_file):
+    settings.A2D_MAX_UPLOAD_BYTES = 1024
+    with open(groove_file[0], "rb") as handle:
+        response = _post(logged_in_client, handle)
+    _assert_refused(response, media_root, "larger than 0 MB")
+
+
+@pytest.mark.django_db
+def test_accepted_upload_is_stored_with_its_facts(logged_in_client, user, media_root, groove_file):
+    path, _ = groove_file
+    with open(path, "rb") as handle:
+        response = _post(logged_in_client, handle)
+    assert response.status_code == 302
+    song = Song.objects.get()
+    assert song.owner == user and song.title == "groove"  # no tags: the file's name
+    assert song.duration_s == pytest.approx(20.0, abs=0.01) and song.sample_rate == 44100 and song.channels == 2
+    assert len(song.sha256) == 64
+    version = song.versions.get()
+    assert version.status == ChartVersion.Status.QUEUED and version.track == "spectral"
+    assert len(stored_files(media_root)) == 1
+
+
+@pytest.mark.django_db
+def test_title_and_artist_come_from_tags(logged_in_client, tmp_path, groove_file):
+    tagged = tmp_path / "tagged.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(groove_file[0]), "-metadata", "title=Tagged Title",
+                    "-metadata", "artist=Tagged Artist", str(tagged)], check=True)
+    with open(tagged, "rb") as handle:
+        _post(logged_in_client, handle)
+    song = Song.objects.get()
+    assert (song.title, song.artist) == ("Tagged Title", "Tagged Artist")
