@@ -25,7 +25,7 @@ from processing.errors import PipelineError
 logger = logging.getLogger(__name__)
 
 UNEXPECTED_ERROR = "Something went wrong while converting this song. Try again, or try another track."
-TIMED_OUT = "The conversion took longer than {minutes} minutes and was stopped. Try a shorter song, or try again later."
+TIMED_OUT = "The conversion took longer than its time limit ({limit}) and was stopped. Try a shorter song, or try again later."
 WORKER_LOST = ("The worker stopped in the middle of this conversion (it may have run out of memory). "
                "Try again; if it happens again, try a shorter song.")
 
@@ -52,9 +52,9 @@ def process_chart_version(version_id: int) -> None:
             services.chart_version_mark_done(version=version, result=result)
     except PipelineError as error:
         services.chart_version_mark_failed(version_id=version_id, message=error.user_message)
-    except JobTimeoutException:
-        raise  # on_job_failure words it
-    except Exception:
+    except Exception as error:
+        if _caused_by(error, JobTimeoutException):
+            raise  # on_job_failure words it
         logger.exception("Chart version %s failed", version_id)
         services.chart_version_mark_failed(version_id=version_id, message=UNEXPECTED_ERROR)
         raise
@@ -62,13 +62,29 @@ def process_chart_version(version_id: int) -> None:
 
 def on_job_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
     """RQ's failure callback: runs on timeouts, on exceptions, and for abandoned jobs."""
-    if exc_type is JobTimeoutException or isinstance(exc_value, JobTimeoutException):
-        message = TIMED_OUT.format(minutes=max(1, round((job.timeout or 0) / 60)))
+    if _caused_by(exc_value, JobTimeoutException):
+        message = TIMED_OUT.format(limit=_duration_text(job.timeout or 0))
     elif exc_type is AbandonedJobError or isinstance(exc_value, AbandonedJobError):
         message = WORKER_LOST
     else:
         message = UNEXPECTED_ERROR
     _mark_failed(job, message)
+
+
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether `error` or an exception it was raised from or during is a `kind`: the
+    timeout's signal can land inside library code that wraps it in its own error."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kind):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _duration_text(seconds: float) -> str:
+    return f"{seconds / 60:g} minutes" if seconds >= 120 else f"{seconds:g} seconds"
 
 
 def _mark_failed(job: Job, message: str) -> None:

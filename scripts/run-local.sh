@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Run the app locally: Redis (data in var/redis), migrations, one RQ worker, the web server.
+# Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+REDIS_PORT=${A2D_REDIS_PORT:-6380}
+export A2D_REDIS_URL=${A2D_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
+mkdir -p var/redis
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping…"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir var/redis --appendonly yes --save "" \
+  --logfile var/redis/redis.log &
+pids+=($!)
+$PY manage.py migrate --noinput
+$PY manage.py rqworker default &
+pids+=($!)
+echo "Audio2DTX on http://127.0.0.1:8000 (Ctrl-C to stop)"
+$PY manage.py runserver 127.0.0.1:8000 --noreload &
+pids+=($!)
+wait -n "${pids[@]}"
