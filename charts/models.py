@@ -65,7 +65,8 @@ class ChartVersion(models.Model):
     package = models.FileField(upload_to=package_path, blank=True)
     bpm = models.FloatField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
-    note_counts = models.JSONField(default=dict, blank=True)
+    note_counts = models.JSONField(default=dict, blank=True)  # MASTER chart: lane -> notes
+    levels = models.JSONField(default=dict, blank=True)  # difficulty label -> #DLEVEL
     quantisation_error_ms = models.FloatField(null=True, blank=True)
     rq_job_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,6 +86,11 @@ class ChartVersion(models.Model):
     @property
     def progress_percent(self) -> int:
         return round(100 * self.progress)
+
+    @property
+    def level_display(self) -> list[tuple[str, str]]:
+        """(label, "x.xx") per difficulty, as DTXMania shows #DLEVEL."""
+        return [(label, f"{level / 100:.2f}") for label, level in self.levels.items()]
 
     @property
     def total_notes(self) -> int:

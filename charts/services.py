@@ -180,11 +180,12 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
     version.bpm = result.bpm
     version.duration_s = result.duration_s
     version.note_counts = result.note_counts
+    version.levels = result.levels
     version.quantisation_error_ms = result.quantisation_error_ms
     version.warning = " ".join(result.warnings)
     version.finished_at = timezone.now()
     version.save(update_fields=[
-        "package", "status", "stage", "progress", "bpm", "duration_s", "note_counts",
+        "package", "status", "stage", "progress", "bpm", "duration_s", "note_counts", "levels",
         "quantisation_error_ms", "warning", "finished_at",
     ])
 

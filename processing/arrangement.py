@@ -20,7 +20,7 @@ TICKS_PER_BEAT = 48
 GRID_OFFSETS = np.array(sorted(set(range(0, TICKS_PER_BEAT + 1, 12)) | set(range(0, TICKS_PER_BEAT + 1, 16))))
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Note:
     """A chart note: its grid position in ticks and its lane."""
 

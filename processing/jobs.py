@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
-from rq import Worker
+from rq import Worker, get_current_job
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
@@ -53,7 +54,7 @@ def process_chart_version(version_id: int) -> None:
     except PipelineError as error:
         services.chart_version_mark_failed(version_id=version_id, message=error.user_message)
     except Exception as error:
-        if _caused_by(error, JobTimeoutException):
+        if _timed_out(get_current_job(), error):
             raise  # on_job_failure words it
         logger.exception("Chart version %s failed", version_id)
         services.chart_version_mark_failed(version_id=version_id, message=UNEXPECTED_ERROR)
@@ -62,7 +63,7 @@ def process_chart_version(version_id: int) -> None:
 
 def on_job_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
     """RQ's failure callback: runs on timeouts, on exceptions, and for abandoned jobs."""
-    if _caused_by(exc_value, JobTimeoutException):
+    if _timed_out(job, exc_value):
         message = TIMED_OUT.format(limit=_duration_text(job.timeout or 0))
     elif exc_type is AbandonedJobError or isinstance(exc_value, AbandonedJobError):
         message = WORKER_LOST
@@ -71,16 +72,19 @@ def on_job_failure(job: Job, connection, exc_type, exc_value, traceback) -> None
     _mark_failed(job, message)
 
 
-def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
-    """Whether `error` or an exception it was raised from or during is a `kind`: the
-    timeout's signal can land inside library code that wraps it in its own error."""
+def _timed_out(job: Job | None, error: BaseException | None) -> bool:
+    """Whether the job ended by its time limit. The timeout's signal can land inside library
+    code (numba, TensorFlow) that wraps it in an error of its own, so the clock decides too."""
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, kind):
+        if isinstance(error, JobTimeoutException):
             return True
         seen.add(id(error))
         error = error.__cause__ or error.__context__
-    return False
+    if job is None or not job.timeout or job.started_at is None:
+        return False
+    elapsed = (datetime.now(timezone.utc) - job.started_at.replace(tzinfo=timezone.utc)).total_seconds()
+    return elapsed >= job.timeout
 
 
 def _duration_text(seconds: float) -> str:

@@ -1,8 +1,9 @@
 """The DTX package: a zip holding one song folder that DTXMania(NX) loads as it is.
 
-    <title>/set.def        the song and its difficulty files
-    <title>/master.dtx     the chart
+    <title>/set.def        the song and its four difficulty files
+    <title>/basic.dtx … master.dtx
     <title>/bgm.ogg        the backing track (Ogg Vorbis)
+    <title>/preview.ogg    a 20-second clip for the song list
     <title>/chips/XX.wav   one chip sound per lane
 """
 
@@ -26,6 +27,7 @@ from processing.dtx.format import LINE_END, UTF8_BOM, safe_header_value
 from processing.lanes import Lane
 
 BGM_FILE = "bgm.ogg"
+PREVIEW_FILE = "preview.ogg"
 CHIPS_FOLDER = "chips"
 SET_DEF_FILE = "set.def"
 MAX_FOLDER_NAME = 60
@@ -34,10 +36,11 @@ FALLBACK_FOLDER_NAME = "song"
 
 @dataclass(frozen=True)
 class Difficulty:
-    """One chart of the package: its set.def label, file name and .dtx text."""
+    """One chart of the package: its set.def label, file name, #DLEVEL and .dtx text."""
 
     label: str
     file_name: str
+    level: int
     dtx_text: str
 
 
@@ -69,19 +72,22 @@ def _chip_wav_bytes(lane: Lane) -> bytes:
 
 
 def write_package(
-    *, out_path: Path, title: str, difficulties: list[Difficulty], bgm_samples: np.ndarray, sample_rate: int
+    *, out_path: Path, title: str, difficulties: list[Difficulty], bgm_samples: np.ndarray,
+    preview_samples: np.ndarray, sample_rate: int,
 ) -> Path:
-    """Write the package zip to `out_path`. bgm_samples: (channels, n) float32."""
+    """Write the package zip to `out_path`. bgm_samples, preview_samples: (channels, n) float32."""
     folder = folder_name(title)
     with tempfile.TemporaryDirectory() as work:
-        bgm_path = Path(work) / BGM_FILE
+        bgm_path, preview_path = Path(work) / BGM_FILE, Path(work) / PREVIEW_FILE
         encode_ogg(samples=bgm_samples, sample_rate=sample_rate, path=bgm_path)
+        encode_ogg(samples=preview_samples, sample_rate=sample_rate, path=preview_path)
         partial = out_path.with_suffix(".partial")
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{folder}/{SET_DEF_FILE}", set_def_text(title=title, difficulties=difficulties).encode())
             for difficulty in difficulties:
                 archive.writestr(f"{folder}/{difficulty.file_name}", difficulty.dtx_text.encode())
             archive.write(bgm_path, f"{folder}/{BGM_FILE}", compress_type=zipfile.ZIP_STORED)
+            archive.write(preview_path, f"{folder}/{PREVIEW_FILE}", compress_type=zipfile.ZIP_STORED)
             for lane, file_name in chip_sounds().lanes.items():
                 archive.writestr(f"{folder}/{file_name}", _chip_wav_bytes(lane))
         partial.replace(out_path)  # a half-written zip never carries the final name

@@ -12,7 +12,9 @@ from processing import audio, rhythm
 from processing.arrangement import arrange
 from processing.dtx import DtxHeader, write_dtx
 from processing.errors import AudioError
-from processing.package import Difficulty, chip_sounds, write_package
+from processing.difficulty import leveled_difficulties
+from processing.package import PREVIEW_FILE, Difficulty, chip_sounds, write_package
+from processing.preview import preview_clip
 from processing.transcription import get_track
 
 # Stages in order, with the share of the progress bar each one ends at.
@@ -23,7 +25,6 @@ STAGE_WRITING = "writing"
 STAGE_ENDS = {STAGE_DECODING: 0.1, STAGE_ANALYSING: 0.3, STAGE_TRANSCRIBING: 0.8, STAGE_WRITING: 1.0}
 # Below this RMS (about -80 dBFS) a song is silence: there is nothing to chart.
 SILENCE_RMS = 1e-4
-MASTER_LABEL, MASTER_FILE, MASTER_LEVEL = "MASTER", "master.dtx", 0
 
 ProgressCallback = Callable[[str, float], None]
 
@@ -36,6 +37,7 @@ class ConversionResult:
     bpm: float
     duration_s: float
     note_counts: dict[str, int]
+    levels: dict[str, int]
     quantisation_error_ms: float
     warnings: list[str] = field(default_factory=list)
 
@@ -79,22 +81,33 @@ def convert(
 
     report(STAGE_WRITING, STAGE_ENDS[STAGE_TRANSCRIBING])
     chart = arrange(hits=hits, tempo_map=tempo_map)
-    header = DtxHeader(title=title, artist=artist, level=MASTER_LEVEL, comment=f"Audio2DTX track {track.name}")
-    master = Difficulty(
-        label=MASTER_LABEL, file_name=MASTER_FILE,
-        dtx_text=write_dtx(chart=chart, header=header, sounds=chip_sounds()),
-    )
+    leveled = leveled_difficulties(chart=chart)
+    difficulties = [
+        Difficulty(
+            label=spec.label, file_name=spec.file_name, level=level,
+            dtx_text=write_dtx(
+                chart=reduced,
+                header=DtxHeader(title=title, artist=artist, level=level, preview=PREVIEW_FILE,
+                                 comment=f"Audio2DTX track {track.name}"),
+                sounds=chip_sounds(),
+            ),
+        )
+        for spec, reduced, level in leveled
+    ]
+    master = leveled[-1][1]
     write_package(
-        out_path=out_path, title=title, difficulties=[master],
-        bgm_samples=decoded.samples, sample_rate=decoded.sample_rate,
+        out_path=out_path, title=title, difficulties=difficulties, bgm_samples=decoded.samples,
+        preview_samples=preview_clip(samples=decoded.samples, sample_rate=decoded.sample_rate),
+        sample_rate=decoded.sample_rate,
     )
     report(STAGE_WRITING, STAGE_ENDS[STAGE_WRITING])
-    errors = chart.quantisation_errors_s
+    errors = master.quantisation_errors_s
     return ConversionResult(
         package_path=out_path,
         bpm=tempo_map.mean_bpm,
         duration_s=decoded.duration_s,
-        note_counts=chart.counts_by_lane(),
+        note_counts=master.counts_by_lane(),
+        levels={difficulty.label: difficulty.level for difficulty in difficulties},
         quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
         warnings=decoded.warnings,
     )

@@ -9,6 +9,7 @@ import mir_eval
 import numpy as np
 
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
+from processing.dtx.validator import validate_package
 from processing.lanes import Lane
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,7 @@ def test_convert_writes_a_package_dtxmania_accepts(groove_file, tmp_path):
                       "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[ 10%] analysing" in result.stdout and "Wrote" in result.stdout
+    assert validate_package(path=tmp_path / "out" / "CLI Groove.zip") == []
     archive = zipfile.ZipFile(tmp_path / "out" / "CLI Groove.zip")
     raw = archive.read("CLI Groove/master.dtx")
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte-order mark"
@@ -40,7 +42,7 @@ def test_convert_writes_a_package_dtxmania_accepts(groove_file, tmp_path):
     assert min(time for time, _ in chart.notes()) >= 0.0, "no note before the song starts"
     assert chart.bgm_start_s >= 2.0, "a lead-in before the song"
     set_def = decode_dtx_bytes(archive.read("CLI Groove/set.def"))
-    assert "#L1FILE: master.dtx" in set_def
+    assert "#L4LABEL: MASTER\r\n#L4FILE: master.dtx" in set_def
     f_kick, _, _ = mir_eval.onset.f_measure(groove.hits[Lane.BASS_DRUM], np.array(chart.note_times(Lane.BASS_DRUM)),
                                             window=0.03)
     assert f_kick >= 0.9

@@ -1,7 +1,6 @@
 """Upload through the web views, a real worker converts, the page reports done, the package
 downloads, and its chart holds the generated kicks and snares."""
 
-import io
 import zipfile
 
 import mir_eval
@@ -11,6 +10,7 @@ from django.urls import reverse
 
 from charts.models import ChartVersion
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
+from processing.dtx.validator import validate_package
 from processing.lanes import Lane
 
 TOLERANCE_S = 0.030
@@ -18,7 +18,7 @@ MIN_F_MEASURE = 0.9
 
 
 @pytest.mark.django_db(transaction=True)
-def test_upload_convert_download(logged_in_client, groove_file, run_worker):
+def test_upload_convert_download(logged_in_client, groove_file, run_worker, tmp_path):
     path, groove = groove_file
     with open(path, "rb") as handle:
         response = logged_in_client.post(
@@ -39,14 +39,17 @@ def test_upload_convert_download(logged_in_client, groove_file, run_worker):
     html = fragment.content.decode()
     assert 'data-status="done"' in html
     assert "hx-trigger" not in html, "polling must stop once the job has ended"
-    assert "120.0 BPM" in html
+    assert "120.0 BPM" in html and "MASTER" in html
 
     download = logged_in_client.get(reverse("chart-version-download", args=[version.pk]))
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith('attachment; filename="Test Groove.zip"')
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    package = tmp_path / "package.zip"
+    package.write_bytes(b"".join(download.streaming_content))
+    assert validate_package(path=package) == []
+    archive = zipfile.ZipFile(package)
     names = set(archive.namelist())
-    assert {"Test Groove/set.def", "Test Groove/master.dtx", "Test Groove/bgm.ogg"} <= names
+    assert {"Test Groove/set.def", "Test Groove/master.dtx", "Test Groove/bgm.ogg", "Test Groove/preview.ogg"} <= names
     chart = parse_dtx(text=decode_dtx_bytes(archive.read("Test Groove/master.dtx")))
     assert chart.headers["TITLE"] == "Test Groove" and chart.headers["ARTIST"] == "The Synths"
     for lane in (Lane.BASS_DRUM, Lane.SNARE):
