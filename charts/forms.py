@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
@@ -15,6 +16,10 @@ class SignUpForm(UserCreationForm):
         fields = ("username",)
 
 
+def track_choices() -> list[tuple[str, str]]:
+    return [(track.name, track.title) for track in TRACKS.values()]
+
+
 class SongUploadForm(forms.Form):
     upload = forms.FileField(
         label="Song file",
@@ -27,7 +32,7 @@ class SongUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["track"].choices = [(track.name, track.title) for track in TRACKS.values()]
+        self.fields["track"].choices = track_choices()
         self.fields["track"].initial = DEFAULT_TRACK
         self.probe: AudioProbe | None = None
 
@@ -35,3 +40,24 @@ class SongUploadForm(forms.Form):
         upload = self.cleaned_data["upload"]
         self.probe = probe_upload(uploaded_file=upload)
         return upload
+
+
+class RerunForm(forms.Form):
+    """A new chart version of a song: another track, or corrections to the tempo."""
+
+    track = forms.ChoiceField(label="Transcription track")
+    bpm = forms.FloatField(label="Tempo (BPM)", required=False, min_value=30, max_value=300,
+                           help_text="Left empty: detected.")
+    first_downbeat_s = forms.FloatField(label="First downbeat (s)", required=False, min_value=0,
+                                        help_text="Where bar 1 starts in the song. Left empty: detected.")
+
+    def __init__(self, *args, song_duration_s: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["track"].choices = track_choices()
+        self.fields["track"].initial = DEFAULT_TRACK
+        self.fields["first_downbeat_s"].max_value = song_duration_s
+        self.fields["first_downbeat_s"].validators.append(MaxValueValidator(song_duration_s))
+
+    def parameters(self) -> dict[str, float]:
+        return {name: self.cleaned_data[name] for name in ("bpm", "first_downbeat_s")
+                if self.cleaned_data.get(name) is not None}

@@ -4,11 +4,11 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from charts import selectors, services
 from charts.health import health_report, is_healthy
-from charts.forms import SignUpForm, SongUploadForm
+from charts.forms import RerunForm, SignUpForm, SongUploadForm
 from processing.package import folder_name
 
 
@@ -49,7 +49,20 @@ def song_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def song_detail(request: HttpRequest, song_id: int) -> HttpResponse:
     song = selectors.song_get(viewer=request.user, song_id=song_id)
-    return render(request, "charts/song_detail.html", {"song": song, "versions": song.versions.all()})
+    form = RerunForm(song_duration_s=song.duration_s)
+    return render(request, "charts/song_detail.html", {"song": song, "versions": song.versions.all(), "form": form})
+
+
+@login_required
+@require_POST
+def chart_version_rerun(request: HttpRequest, song_id: int) -> HttpResponse:
+    song = selectors.song_get(viewer=request.user, song_id=song_id)
+    form = RerunForm(request.POST, song_duration_s=song.duration_s)
+    if not form.is_valid():
+        context = {"song": song, "versions": song.versions.all(), "form": form}
+        return render(request, "charts/song_detail.html", context, status=400)
+    services.chart_version_create(song=song, track=form.cleaned_data["track"], parameters=form.parameters())
+    return redirect("song-detail", song_id=song.pk)
 
 
 @login_required

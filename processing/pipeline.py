@@ -26,6 +26,9 @@ STAGE_ENDS = {STAGE_DECODING: 0.1, STAGE_ANALYSING: 0.3, STAGE_TRANSCRIBING: 0.8
 # Below this RMS (about -80 dBFS) a song is silence: there is nothing to chart.
 SILENCE_RMS = 1e-4
 
+# Parameters that steer the tempo map rather than the track: a user's corrections on rerun.
+TEMPO_PARAMETERS = ("bpm", "first_downbeat_s")
+
 ProgressCallback = Callable[[str, float], None]
 
 
@@ -59,6 +62,8 @@ def convert(
     """
     report = on_progress or (lambda stage, fraction: None)
     track = get_track(track_name)
+    parameters = dict(parameters or {})
+    tempo_overrides = {name: parameters.pop(name) for name in TEMPO_PARAMETERS if parameters.get(name) is not None}
 
     report(STAGE_DECODING, 0.0)
     decoded = audio.decode(path=source)
@@ -78,6 +83,8 @@ def convert(
     tempo_map = rhythm.refit_to_onsets(
         tempo_map=tempo_map, onset_times=np.array([hit.time_s for hit in hits]), duration_s=decoded.duration_s
     )
+    if tempo_overrides:
+        tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s, **tempo_overrides)
 
     report(STAGE_WRITING, STAGE_ENDS[STAGE_TRANSCRIBING])
     chart = arrange(hits=hits, tempo_map=tempo_map)

@@ -122,6 +122,19 @@ def refit_to_onsets(*, tempo_map: TempoMap, onset_times: np.ndarray, duration_s:
     return TempoMap(beat_times=refitted.beat_times, first_downbeat=nearest % tempo_map.beats_per_bar)
 
 
+def override_tempo_map(
+    *, tempo_map: TempoMap, duration_s: float, bpm: float | None = None, first_downbeat_s: float | None = None
+) -> TempoMap:
+    """A constant-tempo map at the user's `bpm` with a bar starting at `first_downbeat_s`
+    (seconds); whichever is not given comes from `tempo_map`."""
+    period = 60.0 / (bpm or tempo_map.mean_bpm)
+    downbeat_s = (float(tempo_map.beat_times[tempo_map.first_downbeat])
+                  if first_downbeat_s is None else first_downbeat_s)
+    grid = constant_tempo_map(period_s=period, phase_s=downbeat_s, duration_s=duration_s)
+    nearest = int(np.argmin(np.abs(grid.beat_times - downbeat_s)))
+    return TempoMap(beat_times=grid.beat_times, first_downbeat=nearest % tempo_map.beats_per_bar)
+
+
 def refine_grid(*, onset_times: np.ndarray, period_s: float, phase_s: float) -> tuple[float, float]:
     """Least-squares period and phase (seconds) of a beat grid through `onset_times`.
 

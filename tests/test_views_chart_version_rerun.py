@@ -1,0 +1,38 @@
+"""Rerunning a song: another track or the user's tempo corrections make a new chart version."""
+
+import pytest
+from django.urls import reverse
+
+from charts.models import ChartVersion
+from tests.test_jobs import _upload
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rerun_with_a_tempo_override_is_honoured(logged_in_client, groove_file, run_worker):
+    first = _upload(logged_in_client, groove_file[0])
+    response = logged_in_client.post(reverse("chart-version-rerun", args=[first.song_id]),
+                                     {"track": "spectral", "bpm": "60", "first_downbeat_s": "0.5"})
+    assert response.status_code == 302
+    rerun = ChartVersion.objects.latest("id")
+    assert rerun.pk != first.pk and rerun.parameters == {"bpm": 60.0, "first_downbeat_s": 0.5}
+    assert run_worker().returncode == 0
+    first.refresh_from_db()
+    rerun.refresh_from_db()
+    assert first.bpm == pytest.approx(120.0, abs=0.1)
+    assert rerun.status == ChartVersion.Status.DONE and rerun.bpm == pytest.approx(60.0, abs=1e-6)
+    page = logged_in_client.get(reverse("song-detail", args=[first.song_id])).content.decode()
+    assert page.index(f'id="version-{rerun.pk}"') < page.index(f'id="version-{first.pk}"'), "newest first"
+
+
+@pytest.mark.django_db
+def test_rerun_rejects_bad_values_and_other_users(client, user, other_user, groove_file, settings):
+    client.force_login(user)
+    first = _upload(client, groove_file[0])
+    url = reverse("chart-version-rerun", args=[first.song_id])
+    response = client.post(url, {"track": "spectral", "bpm": "5000"})
+    assert response.status_code == 400 and "less than or equal to 300" in response.content.decode()
+    response = client.post(url, {"track": "spectral", "first_downbeat_s": "999"})
+    assert response.status_code == 400
+    client.force_login(other_user)
+    assert client.post(url, {"track": "spectral"}).status_code == 404
+    assert ChartVersion.objects.count() == 1
