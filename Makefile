@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/var/numba-cache
-SYSTEM_PACKAGES := ffmpeg redis-server
+SYSTEM_PACKAGES := ffmpeg redis-server chromium
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/audio2dtx
 
 .PHONY: help setup system-packages run test test-postgres build start stop logs health clean

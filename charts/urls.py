@@ -13,5 +13,7 @@ urlpatterns = [
     path("songs/<int:song_id>/versions/", views.chart_version_rerun, name="chart-version-rerun"),
     path("versions/<int:version_id>/", views.chart_version_detail, name="chart-version-detail"),
     path("versions/<int:version_id>/download/", views.chart_version_download, name="chart-version-download"),
+    path("versions/<int:version_id>/chart.json", views.chart_version_chart_json, name="chart-version-chart-json"),
+    path("versions/<int:version_id>/files/<path:name>", views.chart_version_file, name="chart-version-file"),
     path("healthz/", views.health, name="health"),
 ]

@@ -71,7 +71,8 @@ def chart_version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
     if request.htmx:
         return render(request, "charts/song_detail.html#version-status", {"version": version})
-    return render(request, "charts/chart_version_detail.html", {"version": version, "song": version.song})
+    context = {"version": version, "song": version.song, "difficulty_labels": version.levels.keys()}
+    return render(request, "charts/chart_version_detail.html", context)
 
 
 @login_required
@@ -89,3 +90,22 @@ def chart_version_download(request: HttpRequest, version_id: int) -> FileRespons
 def health(request: HttpRequest) -> JsonResponse:
     report = health_report()
     return JsonResponse(report, status=200 if is_healthy(report) else 503)
+
+
+@login_required
+@require_GET
+def chart_version_chart_json(request: HttpRequest, version_id: int) -> JsonResponse:
+    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+    data = selectors.chart_version_view(version=version, difficulty=request.GET.get("difficulty", "MASTER"))
+    return JsonResponse(data)
+
+
+@login_required
+@require_GET
+def chart_version_file(request: HttpRequest, version_id: int, name: str) -> HttpResponse:
+    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+    data = selectors.chart_version_package_file(version=version, name=name)
+    content_type = "audio/ogg" if name.endswith(".ogg") else "audio/wav"
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -15,7 +15,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import soundfile
@@ -24,6 +24,7 @@ from processing import kit
 from processing.audio import encode_ogg
 from processing.dtx import ChipSounds
 from processing.dtx.format import LINE_END, UTF8_BOM, safe_header_value
+from processing.dtx.reader import decode_dtx_bytes
 from processing.lanes import Lane
 
 BGM_FILE = "bgm.ogg"
@@ -92,3 +93,30 @@ def write_package(
                 archive.writestr(f"{folder}/{file_name}", _chip_wav_bytes(lane))
         partial.replace(out_path)  # a half-written zip never carries the final name
     return out_path
+
+
+def set_def_entries(text: str) -> dict[str, str]:
+    """set.def's `#KEY: value` lines as {KEY: value} (keys upper-case, ';' comments dropped)."""
+    entries = {}
+    for line in text.splitlines():
+        line = line.split(";", 1)[0].strip()
+        if line.startswith("#") and ":" in line:
+            key, value = line[1:].split(":", 1)
+            entries[key.strip().upper()] = value.strip()
+    return entries
+
+
+def package_folder(archive: zipfile.ZipFile) -> str:
+    """The song folder at the top of a package."""
+    return PurePosixPath(archive.namelist()[0]).parts[0]
+
+
+def package_chart_files(archive: zipfile.ZipFile) -> dict[str, str]:
+    """{difficulty label: member name of its .dtx} as set.def lists them."""
+    folder = package_folder(archive)
+    entries = set_def_entries(decode_dtx_bytes(archive.read(f"{folder}/{SET_DEF_FILE}")))
+    return {
+        entries[f"L{level}LABEL"]: f"{folder}/{entries[f'L{level}FILE']}"
+        for level in range(1, 6)
+        if f"L{level}LABEL" in entries and f"L{level}FILE" in entries
+    }

@@ -24,8 +24,12 @@ from processing.lanes import LANE_BY_CHANNEL, Lane
 DEFAULT_BPM = 120.0
 OBJECT_LINE = re.compile(r"^#([0-9A-Z]\d\d)([0-9A-F]{2})\s*:?\s*(\S*)$", re.IGNORECASE)
 HEADER_LINE = re.compile(r"^#([A-Z]+[0-9A-Z]*?)(?::\s*|\s+|$)(.*)$", re.IGNORECASE)
-# Tempo and bar-length changes at a tick apply before the chips on that tick.
-CONTROL_ORDER = {CHANNEL_BAR_LENGTH: 0, CHANNEL_BPM: 1, CHANNEL_BPM_INTEGER: 1}
+# Tempo and bar-length changes at a tick apply before the chips on that tick; bar and beat
+# markers (not DTX channels) are timed after a bar-length change and before a tempo change.
+BAR_MARKER, BEAT_MARKER = "bar", "beat"
+CONTROL_ORDER = {CHANNEL_BAR_LENGTH: 0, BAR_MARKER: 1, BEAT_MARKER: 1, CHANNEL_BPM: 2, CHANNEL_BPM_INTEGER: 2}
+CHIP_ORDER = 3
+BEATS_PER_WHOLE_BAR = 4
 
 
 class DtxFormatError(ValueError):
@@ -47,6 +51,9 @@ class DtxFile:
     wavs: dict[str, str] = field(default_factory=dict)
     bpms: dict[str, float] = field(default_factory=dict)
     chips: list[Chip] = field(default_factory=list)
+    bar_times_s: list[float] = field(default_factory=list)  # chart time of each bar line, bar 000 on
+    beat_times_s: list[float] = field(default_factory=list)  # beats inside bars of whole beats
+    tempo_changes: list[tuple[float, float]] = field(default_factory=list)  # (chart time s, BPM)
 
     @property
     def bgm_start_s(self) -> float:
@@ -96,7 +103,7 @@ def parse_dtx(*, text: str) -> DtxFile:
         header = HEADER_LINE.match(line)
         if header:
             _read_header(dtx, name=header.group(1).upper(), value=header.group(2).strip())
-    dtx.chips = _timed_chips(dtx, objects)
+    _time_objects(dtx, objects + _bar_and_beat_markers(objects))
     return dtx
 
 
@@ -117,18 +124,37 @@ def _objects_of_line(bar_text: str, channel: str, data: str) -> list[tuple[int, 
     data = data.replace("_", "")
     pairs = [data[i : i + 2].upper() for i in range(0, len(data) - len(data) % 2, 2)]
     return [
-        (bar_tick + TICKS_PER_BAR * index // len(pairs), CONTROL_ORDER.get(channel, 2), channel, pair)
+        (bar_tick + TICKS_PER_BAR * index // len(pairs), CONTROL_ORDER.get(channel, CHIP_ORDER), channel, pair)
         for index, pair in enumerate(pairs)
         if pair != "00"
     ]
 
 
-def _timed_chips(dtx: DtxFile, objects: list[tuple[int, int, str, str]]) -> list[Chip]:
-    """Times by DTXMania's rule: a tick lasts 625 * bar length / BPM ms."""
+def _bar_and_beat_markers(objects: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """A marker at every bar line through the bar after the last object, and at every beat
+    of the bars whose length is a whole number of beats."""
+    last_bar = max((tick // TICKS_PER_BAR for tick, *_ in objects), default=1)
+    lengths = {tick // TICKS_PER_BAR: float(value) for tick, _, channel, value in objects
+               if channel == CHANNEL_BAR_LENGTH}
+    markers, length = [], 1.0
+    for bar in range(1, last_bar + 2):
+        length = lengths.get(bar, length)
+        bar_tick = bar * TICKS_PER_BAR
+        markers.append((bar_tick, CONTROL_ORDER[BAR_MARKER], BAR_MARKER, ""))
+        beats = round(length * BEATS_PER_WHOLE_BAR)
+        if beats >= 1 and abs(beats - length * BEATS_PER_WHOLE_BAR) < 1e-6:
+            markers.extend((bar_tick + TICKS_PER_BAR * beat // beats, CONTROL_ORDER[BEAT_MARKER], BEAT_MARKER, "")
+                           for beat in range(1, beats))
+    return markers
+
+
+def _time_objects(dtx: DtxFile, objects: list[tuple[int, int, str, str]]) -> None:
+    """Times by DTXMania's rule: a tick lasts 625 * bar length / BPM ms. Chart time 0 is the
+    start of bar 000 (DTXMania's own empty bar before it is left out)."""
     bpm = dtx.bpms.get("00", DEFAULT_BPM)
     bar_length = 1.0
-    reference_tick, reference_ms = 0, 0.0
-    chips = []
+    reference_tick, reference_ms = TICKS_PER_BAR, 0.0
+    dtx.tempo_changes = [(0.0, bpm)]
     for tick, _, channel, value in sorted(objects, key=lambda item: (item[0], item[1])):
         now_ms = reference_ms + MS_PER_TICK_AT_1_BPM * (tick - reference_tick) * bar_length / bpm
         if channel == CHANNEL_BAR_LENGTH:
@@ -137,10 +163,15 @@ def _timed_chips(dtx: DtxFile, objects: list[tuple[int, int, str, str]]) -> list
             if value not in dtx.bpms:
                 raise DtxFormatError(f"channel 08 uses #BPM{value}, which is not defined")
             bpm = dtx.bpms[value]
+            dtx.tempo_changes.append((now_ms / 1000.0, bpm))
         elif channel == CHANNEL_BPM_INTEGER:
             bpm = float(int(value, 16))
+            dtx.tempo_changes.append((now_ms / 1000.0, bpm))
+        elif channel == BAR_MARKER:
+            dtx.bar_times_s.append(now_ms / 1000.0)
+        elif channel == BEAT_MARKER:
+            dtx.beat_times_s.append(now_ms / 1000.0)
         else:
-            chips.append(Chip(time_s=now_ms / 1000.0, channel=channel, chip_id=value))
+            dtx.chips.append(Chip(time_s=now_ms / 1000.0, channel=channel, chip_id=value))
             continue
         reference_tick, reference_ms = tick, now_ms
-    return chips

@@ -14,6 +14,7 @@ from processing.dtx.format import CHANNEL_BAR_LENGTH, CHANNEL_BGM, CHANNEL_BPM, 
 from processing.dtx.reader import DtxFormatError, decode_dtx_bytes, parse_dtx
 from processing.dtx.writer import LEAD_IN_S
 from processing.lanes import LANE_BY_CHANNEL, Lane
+from processing.package import set_def_entries
 
 EXPECTED_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")
 ALLOWED_CHANNELS = set(LANE_BY_CHANNEL) | {CHANNEL_BGM, CHANNEL_BAR_LENGTH, CHANNEL_BPM}
@@ -33,7 +34,7 @@ def validate_package(*, path: Path) -> list[str]:
         if set_def_name not in names:
             return ["set.def is missing"]
         set_def = _text(archive.read(set_def_name), "set.def", problems)
-        entries = _set_def_entries(set_def)
+        entries = set_def_entries(set_def)
         labels = [entries.get(f"L{i}LABEL", "") for i in range(1, 5)]
         if tuple(labels) != EXPECTED_LABELS:
             problems.append(f"set.def labels are {labels}, expected {list(EXPECTED_LABELS)}")
@@ -61,16 +62,6 @@ def _text(data: bytes, name: str, problems: list[str]) -> str:
     if text.replace(LINE_END, "").count("\n") or text.replace(LINE_END, "").count("\r"):
         problems.append(f"{name} must use CRLF line endings throughout")
     return text
-
-
-def _set_def_entries(text: str) -> dict[str, str]:
-    entries = {}
-    for line in text.splitlines():
-        line = line.split(";", 1)[0].strip()
-        if line.startswith("#") and ":" in line:
-            key, value = line[1:].split(":", 1)
-            entries[key.strip().upper()] = value.strip()
-    return entries
 
 
 def _validate_dtx(archive: zipfile.ZipFile, *, folder: str, member: str, names: set[str],
@@ -107,8 +98,7 @@ def _validate_dtx(archive: zipfile.ZipFile, *, folder: str, member: str, names: 
         problems.append(f"{name}: expected one BGM chip, found {len(bgm)}")
         return level
     notes = [(chip.time_s, LANE_BY_CHANNEL[chip.channel]) for chip in dtx.chips if chip.channel in LANE_BY_CHANNEL]
-    first_bar_s = 240.0 / dtx.bpms.get("00", 120.0)  # DTXMania's own empty bar before bar 000
-    if notes and min(t for t, _ in notes) - first_bar_s < LEAD_IN_S - 1e-6:
+    if notes and min(t for t, _ in notes) < LEAD_IN_S - 1e-6:
         problems.append(f"{name}: less than {LEAD_IN_S} s before the first note")
     problems.extend(f"{name}: {problem}" for problem in _limb_problems(notes))
     return level

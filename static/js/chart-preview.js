@@ -1,0 +1,288 @@
+/*
+ * The chart preview: a DTXMania-style note highway that scrolls with the song, a static
+ * overview of the whole chart, and optional chip sounds through Web Audio.
+ *
+ * Markup: an element with data-chart-preview, data-chart-url (the chart JSON, takes
+ * ?difficulty=), data-audio-url, data-chip-url (ends in "chips/"), holding the elements
+ * named by the data-role attributes used below.
+ */
+(function () {
+  "use strict";
+
+  const LANE_COLOURS = {
+    LC: "#ff4fa3", HH: "#3fb6ff", LP: "#b07cff", SD: "#ffd23f", HT: "#54d96b",
+    BD: "#c86bff", LT: "#ff5a4f", FT: "#ff9a2e", CY: "#2fd6e0", RD: "#8fb8ff",
+  };
+  const LANE_WIDTH = 44;
+  const NOTE_HEIGHT = 10;
+  const JUDGE_MARGIN = 70;        // px from the highway's bottom to the judgement line
+  const OVERVIEW_BARS_PER_COLUMN = 8;
+  const OVERVIEW_BAR_HEIGHT = 44;
+  const OVERVIEW_LANE_WIDTH = 5;
+  const OVERVIEW_GAP = 18;
+  const CHIP_LOOKAHEAD_S = 0.25;  // chips are scheduled this far ahead of the playhead
+  const CHIP_TICK_MS = 50;
+
+  class ChartPreview {
+    constructor(root) {
+      this.root = root;
+      this.role = (name) => root.querySelector(`[data-role="${name}"]`);
+      this.highway = this.role("highway");
+      this.overview = this.role("overview");
+      this.audio = this.role("audio");
+      this.timeline = this.role("timeline");
+      this.clock = this.role("clock");
+      this.speed = Number(this.role("speed").value);
+      this.chart = null;
+      this.chips = null;
+      this.scheduledUntil = 0;
+      this.bindControls();
+      this.loadAudio(root.dataset.audioUrl);
+      this.loadChart(root.dataset.initialDifficulty || "MASTER");
+    }
+
+    bindControls() {
+      this.role("play").addEventListener("click", () => this.togglePlay());
+      this.role("speed").addEventListener("input", (event) => {
+        this.speed = Number(event.target.value);
+        this.draw();
+      });
+      this.root.querySelectorAll("[data-difficulty]").forEach((button) =>
+        button.addEventListener("click", () => this.loadChart(button.dataset.difficulty)));
+      this.timeline.addEventListener("click", (event) => {
+        const box = this.timeline.getBoundingClientRect();
+        this.seek(((event.clientX - box.left) / box.width) * this.duration());
+      });
+      this.overview.addEventListener("click", (event) => this.seekFromOverview(event));
+      const mix = this.role("mix");
+      if (mix) mix.addEventListener("change", () => this.loadAudio(mix.value));
+      this.role("chips").addEventListener("change", (event) => this.toggleChips(event.target.checked));
+      this.audio.addEventListener("play", () => this.onPlay());
+      this.audio.addEventListener("pause", () => this.onPause());
+      this.audio.addEventListener("seeked", () => { this.scheduledUntil = this.audio.currentTime; this.draw(); });
+      this.audio.addEventListener("ended", () => this.onPause());
+    }
+
+    async loadAudio(url) {
+      const resumeAt = this.audio.currentTime || 0;
+      const wasPlaying = !this.audio.paused;
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) { this.showError("The audio could not be loaded."); return; }
+      if (this.audio.src) URL.revokeObjectURL(this.audio.src);
+      // A blob URL makes the whole file seekable without HTTP range requests.
+      this.audio.src = URL.createObjectURL(await response.blob());
+      this.audio.currentTime = resumeAt;
+      if (wasPlaying) this.audio.play();
+    }
+
+    async loadChart(difficulty) {
+      const url = `${this.root.dataset.chartUrl}?difficulty=${encodeURIComponent(difficulty)}`;
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) { this.showError("The chart could not be loaded."); return; }
+      this.chart = await response.json();
+      this.root.dataset.difficulty = difficulty;
+      this.root.dataset.noteCount = String(this.chart.notes.length);
+      this.root.querySelectorAll("[data-difficulty]").forEach((button) =>
+        button.setAttribute("aria-pressed", String(button.dataset.difficulty === difficulty)));
+      this.role("level").textContent = `${difficulty} · level ${(this.chart.level / 100).toFixed(2)} · ${this.chart.notes.length} notes`;
+      this.highway.width = this.chart.lanes.length * LANE_WIDTH;
+      this.scheduledUntil = this.audio.currentTime;
+      this.drawOverview();
+      this.draw();
+    }
+
+    duration() {
+      const audioDuration = Number.isFinite(this.audio.duration) ? this.audio.duration : 0;
+      return Math.max(audioDuration, this.chart ? this.chart.duration : 0, 1);
+    }
+
+    togglePlay() {
+      if (this.audio.paused) this.audio.play(); else this.audio.pause();
+    }
+
+    seek(seconds) {
+      this.audio.currentTime = Math.max(0, Math.min(seconds, this.duration()));
+      this.scheduledUntil = this.audio.currentTime;
+      this.draw();
+    }
+
+    onPlay() {
+      this.role("play").textContent = "Pause";
+      this.root.dataset.playing = "true";
+      const frame = () => {
+        if (this.audio.paused) return;
+        this.draw();
+        requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    }
+
+    onPause() {
+      this.role("play").textContent = "Play";
+      this.root.dataset.playing = "false";
+      this.draw();
+    }
+
+    /* The highway: time runs upward, notes fall onto the judgement line. */
+    draw() {
+      if (!this.chart) return;
+      const canvas = this.highway;
+      const context = canvas.getContext("2d");
+      const now = this.audio.currentTime || 0;
+      const judgeY = canvas.height - JUDGE_MARGIN;
+      const yOf = (time) => judgeY - (time - now) * this.speed;
+      const visibleFrom = now - JUDGE_MARGIN / this.speed;
+      const visibleTo = now + judgeY / this.speed;
+      context.fillStyle = "#0b0c10";
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      this.chart.lanes.forEach((lane, index) => {
+        context.fillStyle = index % 2 ? "#121419" : "#15171d";
+        context.fillRect(index * LANE_WIDTH, 0, LANE_WIDTH, canvas.height);
+      });
+      this.drawLines(context, this.chart.beats, visibleFrom, visibleTo, yOf, "#2a2e38", 1);
+      this.drawLines(context, this.chart.bars, visibleFrom, visibleTo, yOf, "#6b7180", 2);
+      const laneIndex = Object.fromEntries(this.chart.lanes.map((lane, index) => [lane, index]));
+      for (const [time, lane, chip] of this.chart.notes) {
+        if (time < visibleFrom || time > visibleTo) continue;
+        const x = laneIndex[lane] * LANE_WIDTH + 3;
+        context.fillStyle = LANE_COLOURS[lane];
+        context.fillRect(x, yOf(time) - NOTE_HEIGHT / 2, LANE_WIDTH - 6, NOTE_HEIGHT);
+        if (chip === "HHO") {  // open hi-hat: a ring on the hi-hat lane
+          context.strokeStyle = "#ffffff";
+          context.strokeRect(x + 1, yOf(time) - NOTE_HEIGHT / 2 + 1, LANE_WIDTH - 8, NOTE_HEIGHT - 2);
+        }
+      }
+      context.fillStyle = "#f2a33a";
+      context.fillRect(0, judgeY - 1, canvas.width, 3);
+      this.drawLaneNames(context, judgeY);
+      this.drawPlayhead(now);
+    }
+
+    drawLaneNames(context, judgeY) {
+      context.fillStyle = "#0b0c10";
+      context.fillRect(0, judgeY + 2, this.highway.width, this.highway.height - judgeY - 2);
+      context.font = "bold 13px system-ui, sans-serif";
+      context.textAlign = "center";
+      this.chart.lanes.forEach((lane, index) => {
+        context.fillStyle = LANE_COLOURS[lane];
+        context.fillText(lane, index * LANE_WIDTH + LANE_WIDTH / 2, judgeY + JUDGE_MARGIN / 2);
+      });
+    }
+
+    drawLines(context, times, from, to, yOf, colour, width) {
+      context.fillStyle = colour;
+      for (const time of times) {
+        if (time >= from && time <= to) context.fillRect(0, yOf(time) - width / 2, this.highway.width, width);
+      }
+    }
+
+    drawPlayhead(now) {
+      const fraction = now / this.duration();
+      this.role("playhead").style.left = `${(fraction * 100).toFixed(3)}%`;
+      this.root.dataset.position = now.toFixed(3);
+      const minutes = Math.floor(now / 60);
+      this.clock.textContent = `${minutes}:${(now % 60).toFixed(1).padStart(4, "0")}`;
+      this.drawOverviewPlayhead(now);
+    }
+
+    /* The overview: bars stacked upward in columns, as DTX chart viewers draw them. */
+    overviewBars() {
+      const bars = this.chart.bars.length ? this.chart.bars : [0];
+      return bars.concat([bars[bars.length - 1] + 2]);
+    }
+
+    overviewPosition(time) {
+      const bars = this.overviewBars();
+      let index = bars.findIndex((start, i) => i + 1 < bars.length && time < bars[i + 1]);
+      if (index < 0) index = bars.length - 2;
+      const within = (time - bars[index]) / Math.max(bars[index + 1] - bars[index], 1e-6);
+      const column = Math.floor(index / OVERVIEW_BARS_PER_COLUMN);
+      const row = index % OVERVIEW_BARS_PER_COLUMN;
+      const columnWidth = this.chart.lanes.length * OVERVIEW_LANE_WIDTH + OVERVIEW_GAP;
+      const height = OVERVIEW_BARS_PER_COLUMN * OVERVIEW_BAR_HEIGHT;
+      return { x: column * columnWidth, y: height - (row + within) * OVERVIEW_BAR_HEIGHT, columnWidth };
+    }
+
+    drawOverview() {
+      const canvas = this.overview;
+      const bars = this.overviewBars();
+      const columns = Math.ceil((bars.length - 1) / OVERVIEW_BARS_PER_COLUMN);
+      const columnWidth = this.chart.lanes.length * OVERVIEW_LANE_WIDTH + OVERVIEW_GAP;
+      canvas.width = Math.max(columns * columnWidth, 200);
+      canvas.height = OVERVIEW_BARS_PER_COLUMN * OVERVIEW_BAR_HEIGHT + 2;
+      const context = canvas.getContext("2d");
+      context.fillStyle = "#0b0c10";
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      const laneWidth = this.chart.lanes.length * OVERVIEW_LANE_WIDTH;
+      bars.slice(0, -1).forEach((time) => {
+        const { x, y } = this.overviewPosition(time);
+        context.fillStyle = "#3a3f4b";
+        context.fillRect(x, y, laneWidth, 1);
+      });
+      const laneIndex = Object.fromEntries(this.chart.lanes.map((lane, index) => [lane, index]));
+      for (const [time, lane] of this.chart.notes) {
+        const { x, y } = this.overviewPosition(time);
+        context.fillStyle = LANE_COLOURS[lane];
+        context.fillRect(x + laneIndex[lane] * OVERVIEW_LANE_WIDTH, y - 1, OVERVIEW_LANE_WIDTH - 1, 2);
+      }
+      this.overviewImage = context.getImageData(0, 0, canvas.width, canvas.height);
+    }
+
+    drawOverviewPlayhead(now) {
+      if (!this.overviewImage) return;
+      const context = this.overview.getContext("2d");
+      context.putImageData(this.overviewImage, 0, 0);
+      const { x, y } = this.overviewPosition(now);
+      context.fillStyle = "#f2a33a";
+      context.fillRect(x, y - 1, this.chart.lanes.length * OVERVIEW_LANE_WIDTH, 2);
+    }
+
+    seekFromOverview(event) {
+      const box = this.overview.getBoundingClientRect();
+      const x = (event.clientX - box.left) * (this.overview.width / box.width);
+      const y = (event.clientY - box.top) * (this.overview.height / box.height);
+      const columnWidth = this.chart.lanes.length * OVERVIEW_LANE_WIDTH + OVERVIEW_GAP;
+      const row = Math.floor((OVERVIEW_BARS_PER_COLUMN * OVERVIEW_BAR_HEIGHT - y) / OVERVIEW_BAR_HEIGHT);
+      const index = Math.floor(x / columnWidth) * OVERVIEW_BARS_PER_COLUMN + Math.max(0, row);
+      const bars = this.overviewBars();
+      if (index < bars.length - 1) this.seek(bars[index]);
+    }
+
+    /* Chip sounds, scheduled a little ahead so they stay on time. */
+    async toggleChips(on) {
+      if (!on) { clearInterval(this.chipTimer); this.chipTimer = null; return; }
+      if (!this.chips) {
+        this.audioContext = new AudioContext();
+        const lanes = [...new Set(this.chart.notes.map((note) => note[2]))];
+        const buffers = await Promise.all(lanes.map(async (lane) => {
+          const response = await fetch(`${this.root.dataset.chipUrl}${lane}.wav`, { credentials: "same-origin" });
+          return [lane, await this.audioContext.decodeAudioData(await response.arrayBuffer())];
+        }));
+        this.chips = Object.fromEntries(buffers);
+      }
+      await this.audioContext.resume();
+      this.scheduledUntil = this.audio.currentTime;
+      this.chipTimer = setInterval(() => this.scheduleChips(), CHIP_TICK_MS);
+    }
+
+    scheduleChips() {
+      if (this.audio.paused || !this.chart) return;
+      const now = this.audio.currentTime;
+      const until = now + CHIP_LOOKAHEAD_S;
+      for (const [time, , chip] of this.chart.notes) {
+        if (time < this.scheduledUntil || time >= until || !this.chips[chip]) continue;
+        const source = this.audioContext.createBufferSource();
+        source.buffer = this.chips[chip];
+        source.connect(this.audioContext.destination);
+        source.start(this.audioContext.currentTime + Math.max(0, time - now));
+      }
+      this.scheduledUntil = until;
+    }
+
+    showError(message) {
+      this.role("level").textContent = message;
+    }
+  }
+
+  document.querySelectorAll("[data-chart-preview]").forEach((root) => { root.chartPreview = new ChartPreview(root); });
+})();

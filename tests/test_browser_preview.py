@@ -1,0 +1,96 @@
+"""The preview in real Chromium against a live server, on a chart a real worker produced."""
+
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from playwright.sync_api import sync_playwright
+
+from charts.models import ChartVersion
+from tests.test_jobs import _upload
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+]
+OUTPUT_DIR = Path(__file__).resolve().parents[1] / "test-output"
+LANE_COLOURS = ["#ff4fa3", "#3fb6ff", "#b07cff", "#ffd23f", "#54d96b", "#c86bff", "#ff5a4f", "#ff9a2e",
+                "#2fd6e0", "#8fb8ff"]
+COUNT_LANE_PIXELS = """([canvas, colours]) => {
+  const rgb = colours.map(c => [1, 3, 5].map(i => parseInt(c.slice(i, i + 2), 16)));
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height - 70).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (rgb.some(([r, g, b]) => data[i] === r && data[i + 1] === g && data[i + 2] === b)) count++;
+  }
+  return count;
+}"""
+
+
+@pytest.fixture
+def open_browser():
+    """Starts Chromium when called: Playwright's event loop makes later ORM calls in this
+    thread illegal, so the test does its database work first."""
+    started = []
+
+    def start():
+        playwright = sync_playwright().start()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        started.append((playwright, browser))
+        return browser.new_context(viewport={"width": 1200, "height": 1000})
+
+    yield start
+    for playwright, browser in started:
+        browser.close()
+        playwright.stop()
+
+
+def _lane_pixels(page) -> int:
+    canvas = page.query_selector("[data-role=highway]")
+    return page.evaluate(COUNT_LANE_PIXELS, [canvas, LANE_COLOURS])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_preview_plays_and_switches_difficulty(client, user, groove_file, run_worker, live_server, open_browser):
+    client.force_login(user)
+    version = _upload(client, groove_file[0])
+    assert run_worker().returncode == 0
+    version.refresh_from_db()
+    assert version.status == ChartVersion.Status.DONE
+
+    browser_page = open_browser()
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    browser_page.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+    page = browser_page.new_page()
+    problems = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(live_server.url + reverse("chart-version-detail", args=[version.pk]))
+    preview = page.wait_for_selector("[data-chart-preview][data-note-count]")
+    page.wait_for_function("document.querySelector('[data-role=audio]').readyState >= 1")
+    master_notes = int(preview.get_attribute("data-note-count"))
+    assert master_notes > 50
+    page.evaluate("document.querySelector('[data-chart-preview]').chartPreview.seek(1.0)")
+    still = _lane_pixels(page)
+    assert still > 0, "notes are drawn in lane colours"
+    before = page.query_selector("[data-role=highway]").screenshot()
+
+    page.click("[data-role=play]")
+    page.wait_for_function("Number(document.querySelector('[data-chart-preview]').dataset.position) > 2.0",
+                           timeout=15000)
+    assert preview.get_attribute("data-playing") == "true"
+    after = page.query_selector("[data-role=highway]").screenshot()
+    assert after != before, "the notes move while playing"
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "preview.png"), full_page=True)
+
+    page.click("[data-difficulty=BASIC]")
+    page.wait_for_function("document.querySelector('[data-chart-preview]').dataset.difficulty === 'BASIC'")
+    assert int(preview.get_attribute("data-note-count")) < master_notes
+    page.click("[data-role=play]")
+    time.sleep(0.2)
+    assert preview.get_attribute("data-playing") == "false"
+    assert problems == []
