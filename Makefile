@@ -31,10 +31,10 @@ run: setup ## Start Redis, one RQ worker and the web server on http://127.0.0.1:
 	@bash scripts/run-local.sh
 
 test: setup ## Run the tests (SQLite; they start their own redis-server and RQ workers)
-	$(PY) -m pytest
+	A2D_MODEL_DIR=$${A2D_MODEL_DIR:-$(abspath ../shared/models)} $(PY) -m pytest
 
 test-postgres: setup ## Run the tests against PostgreSQL ($$POSTGRES_TEST_URL)
-	DATABASE_URL=$(POSTGRES_TEST_URL) $(PY) -m pytest
+	A2D_MODEL_DIR=$${A2D_MODEL_DIR:-$(abspath ../shared/models)} DATABASE_URL=$(POSTGRES_TEST_URL) $(PY) -m pytest
 
 build: ## Build the Docker images
 	docker compose build

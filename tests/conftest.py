@@ -21,6 +21,8 @@ from django.db import connection
 from tests.audio_fixtures import render_groove, write_groove
 
 ROOT = Path(__file__).resolve().parents[1]
+# The developers' copy of the model weights (CI points A2D_MODEL_DIR at it too).
+SHARED_MODELS = Path(os.environ.get("A2D_MODEL_DIR", ROOT.parent / "shared" / "models")).resolve()
 REDIS_START_TIMEOUT_S = 10
 WORKER_TIMEOUT_S = 300
 

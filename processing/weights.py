@@ -1,0 +1,160 @@
+"""Model weights: where they live, how they are checked, and fetching them on first use.
+
+Weights live in a model folder (A2D_MODEL_DIR; default var/models) laid out as
+`<model>/<file>`. A file is accepted only when its digest is one of the pinned ones; missing
+or damaged files are downloaded from the pinned upstream URLs (or a mirror named by
+A2D_MODEL_MIRROR) and checked before they are stored. Offline, the error names every file
+that is missing, the folder, and the command that fetches them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from processing.errors import PipelineError
+
+DOWNLOAD_TIMEOUT_S = 60
+CHUNK = 1024 * 1024
+MIRROR_VARIABLE = "A2D_MODEL_MIRROR"
+MODEL_DIR_VARIABLE = "A2D_MODEL_DIR"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A pinned digest: `kind` is "sha256" or "git-blob" (sha1 of b"blob <size>\\0" + content)."""
+
+    kind: str
+    hexdigest: str
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    name: str
+    url: str
+    accepted: tuple[Digest, ...]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model's files, as a folder inside the model folder."""
+
+    folder: str
+    files: tuple[WeightFile, ...]
+    licence: str
+
+
+ADTOF_BASE_URL = "https://raw.githubusercontent.com/MZehren/ADTOF/b3968fb332f69b65ee07c089fc62f436503755db/adtof/models/"
+# Upstream's files, and the rebuild of them whose model tensors are bit-identical (only the
+# optimizer's training slots differ) that some installations carry.
+ADTOF_FRAME_RNN = ModelSpec(
+    folder="adtof-frame-rnn",
+    files=(
+        WeightFile(
+            name="Frame_RNN_adtofAll_0.index",
+            url=ADTOF_BASE_URL + "Frame_RNN_adtofAll_0.index",
+            accepted=(
+                Digest("sha256", "3fe35e421c448c395984168cd3aa1f979def902df784b6766291e55bb9aa069f"),
+                Digest("sha256", "05a46db2c5c2f2d37171d52c8fa4bf1a7866997ac676e4899edae423169b921f"),
+            ),
+        ),
+        WeightFile(
+            name="Frame_RNN_adtofAll_0.data-00000-of-00001",
+            url=ADTOF_BASE_URL + "Frame_RNN_adtofAll_0.data-00000-of-00001",
+            accepted=(
+                Digest("git-blob", "38df829b7590315306cc3ad3923cb9b085a9f400"),
+                Digest("sha256", "76f5b850c38042a15688072a90e5dd5c037c6cb3d93e9aea93cc8019c6724c16"),
+            ),
+        ),
+    ),
+    licence="CC BY-NC-SA 4.0 (ADTOF, Zehren et al.): non-commercial use only",
+)
+MODELS = {ADTOF_FRAME_RNN.folder: ADTOF_FRAME_RNN}
+
+
+class MissingWeightsError(PipelineError):
+    """The model's weights are not in the model folder and could not be fetched."""
+
+
+def file_digests(path: Path) -> set[Digest]:
+    """The sha256 and git-blob digests of a file."""
+    sha256 = hashlib.sha256()
+    blob = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            sha256.update(chunk)
+            blob.update(chunk)
+    return {Digest("sha256", sha256.hexdigest()), Digest("git-blob", blob.hexdigest())}
+
+
+def is_valid(path: Path, weight: WeightFile) -> bool:
+    return path.is_file() and bool(file_digests(path) & set(weight.accepted))
+
+
+def model_status(*, spec: ModelSpec, model_dir: Path) -> dict[str, str]:
+    """{file name: "ok" | "missing" | "damaged"} for the model's files in `model_dir`."""
+    status = {}
+    for weight in spec.files:
+        path = model_dir / spec.folder / weight.name
+        status[weight.name] = "missing" if not path.exists() else ("ok" if is_valid(path, weight) else "damaged")
+    return status
+
+
+def ensure_model(*, spec: ModelSpec, model_dir: Path, download: bool = True) -> Path:
+    """The folder holding the model's checked files, fetching what is missing or damaged.
+
+    Raises MissingWeightsError naming the files, the folder and the way to fetch them.
+    """
+    folder = model_dir / spec.folder
+    problems = []
+    for weight in spec.files:
+        path = folder / weight.name
+        if is_valid(path, weight):
+            continue
+        state = "damaged" if path.exists() else "missing"
+        if not download:
+            problems.append(f"{weight.name} ({state})")
+            continue
+        try:
+            _download(weight=weight, destination=path)
+        except (OSError, urllib.error.URLError, ValueError) as error:
+            problems.append(f"{weight.name} ({state}; download failed: {_reason(error)})")
+    if problems:
+        raise MissingWeightsError(
+            f"The {spec.folder} model weights are not usable: {', '.join(problems)}. They belong in "
+            f"{folder} (the folder named by {MODEL_DIR_VARIABLE}); run `python manage.py fetch_models` "
+            f"where the internet is reachable, or copy the files there."
+        )
+    return folder
+
+
+def _download(*, weight: WeightFile, destination: Path) -> None:
+    url = weight.url
+    mirror = os.environ.get(MIRROR_VARIABLE)
+    if mirror:
+        url = mirror.rstrip("/") + "/" + weight.name
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=f".{weight.name}.", delete=False) as partial:
+        partial_path = Path(partial.name)
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                shutil.copyfileobj(response, partial, CHUNK)
+        except BaseException:
+            partial_path.unlink(missing_ok=True)
+            raise
+    if not is_valid(partial_path, weight):
+        partial_path.unlink(missing_ok=True)
+        raise ValueError("the downloaded file does not match its pinned checksum")
+    partial_path.replace(destination)  # only a checked file ever carries the final name
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
+        return "no connection"
+    return str(error) or error.__class__.__name__
