@@ -1,11 +1,12 @@
 from django import forms
-from django.core.validators import MaxValueValidator
+from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
+from django.core.validators import MaxValueValidator
 
 from charts.services import probe_upload
 from processing.audio import AudioProbe
-from processing.transcription import DEFAULT_TRACK, TRACKS
+from processing.transcription import TRACKS, default_track
 
 ACCEPTED_TYPES = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,.opus,.webm,audio/*"
 
@@ -33,7 +34,7 @@ class SongUploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["track"].choices = track_choices()
-        self.fields["track"].initial = DEFAULT_TRACK
+        self.fields["track"].initial = default_track(model_dir=settings.A2D_MODEL_DIR)
         self.probe: AudioProbe | None = None
 
     def clean_upload(self):
@@ -54,7 +55,7 @@ class RerunForm(forms.Form):
     def __init__(self, *args, song_duration_s: float, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["track"].choices = track_choices()
-        self.fields["track"].initial = DEFAULT_TRACK
+        self.fields["track"].initial = default_track(model_dir=settings.A2D_MODEL_DIR)
         self.fields["first_downbeat_s"].max_value = song_duration_s
         self.fields["first_downbeat_s"].validators.append(MaxValueValidator(song_duration_s))
 

@@ -10,6 +10,7 @@ from charts import selectors, services
 from charts.health import health_report, is_healthy
 from charts.forms import RerunForm, SignUpForm, SongUploadForm
 from processing.package import folder_name
+from processing.transcription import TRACKS
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,7 +43,7 @@ def song_upload(request: HttpRequest) -> HttpResponse:
             track=form.cleaned_data["track"],
         )
         return redirect("song-detail", song_id=version.song_id)
-    return render(request, "charts/song_upload.html", {"form": form})
+    return render(request, "charts/song_upload.html", {"form": form, "tracks": TRACKS.values()})
 
 
 @login_required

@@ -32,6 +32,8 @@ WORKER_LOST = ("The worker stopped in the middle of this conversion (it may have
 
 
 def process_chart_version(version_id: int) -> None:
+    from django.conf import settings
+
     from charts import services
     from processing.pipeline import convert
 
@@ -43,6 +45,7 @@ def process_chart_version(version_id: int) -> None:
                 source=Path(song.upload.path),
                 out_path=Path(work) / f"chart-{version.pk}.zip",
                 track_name=version.track,
+                model_dir=settings.A2D_MODEL_DIR,
                 title=song.title,
                 artist=song.artist,
                 parameters=version.parameters,

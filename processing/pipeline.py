@@ -50,6 +50,7 @@ def convert(
     source: Path,
     out_path: Path,
     track_name: str,
+    model_dir: Path,
     title: str,
     artist: str = "",
     parameters: dict[str, Any] | None = None,
@@ -77,7 +78,7 @@ def convert(
     )
 
     report(STAGE_TRANSCRIBING, STAGE_ENDS[STAGE_ANALYSING])
-    hits = track.run(audio=decoded, parameters=parameters)
+    hits = track.run(audio=decoded, model_dir=model_dir, parameters=parameters)
     if not hits:
         raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
     tempo_map = rhythm.refit_to_onsets(

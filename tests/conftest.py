@@ -77,6 +77,12 @@ def media_root(tmp_path, settings) -> Path:
     return media
 
 
+@pytest.fixture(autouse=True)
+def model_dir(settings) -> Path:
+    settings.A2D_MODEL_DIR = SHARED_MODELS
+    return SHARED_MODELS
+
+
 @pytest.fixture
 def user(db) -> User:
     return User.objects.create_user(username="drummer", password="correct horse battery staple")
@@ -123,6 +129,7 @@ def worker_environment(redis_url: str, media_root: Path, **extra: str) -> dict[s
         DATABASE_URL=_database_url(),
         A2D_REDIS_URL=redis_url,
         A2D_MEDIA_ROOT=str(media_root),
+        A2D_MODEL_DIR=str(SHARED_MODELS),
         **extra,
     )
     return env

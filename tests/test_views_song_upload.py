@@ -38,7 +38,15 @@ def _assert_refused(response, media_root, message):
     assert stored_files(media_root) == []
 
 
-def test_form_lists_tracks_from_the_registry(logged_in_client):
+def test_form_lists_tracks_from_the_registry_and_prefers_adtof(logged_in_client):
+    page = logged_in_client.get(reverse("song-upload")).content.decode()
+    assert '<option value="spectral">Spectral</option>' in page
+    assert '<option value="adtof" selected>ADTOF neural</option>' in page
+    assert "CC BY-NC-SA 4.0" in page
+
+
+def test_spectral_is_the_default_without_weights(logged_in_client, settings, tmp_path):
+    settings.A2D_MODEL_DIR = tmp_path
     page = logged_in_client.get(reverse("song-upload")).content.decode()
     assert '<option value="spectral" selected>Spectral</option>' in page
 

@@ -6,8 +6,13 @@ offer; a track is a composition of processors, not a branch inside a shared func
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from processing.transcription import spectral
+from processing.transcription.adtof import peaks as adtof_peaks
+from processing.transcription.adtof import track as adtof
 from processing.transcription.base import Hit, Track
+from processing.weights import ADTOF_FRAME_RNN
 
 TRACKS: dict[str, Track] = {
     track.name: track
@@ -20,13 +25,28 @@ TRACKS: dict[str, Track] = {
             transcribe=spectral.transcribe,
             defaults={"sensitivity": 1.0},
         ),
+        Track(
+            name="adtof",
+            title="ADTOF neural",
+            description="ADTOF's Frame_RNN network (Zehren et al.) finds bass drum, snare, toms, hi-hat and "
+            "cymbals; each hit is then placed in a DTX lane. Weights: CC BY-NC-SA 4.0, non-commercial use only.",
+            transcribe=adtof.transcribe,
+            defaults={"thresholds": adtof_peaks.THRESHOLDS},
+            weights=ADTOF_FRAME_RNN,
+        ),
     )
 }
-DEFAULT_TRACK = "spectral"
+WEIGHTLESS_TRACK = "spectral"
+PREFERRED_TRACK = "adtof"
 
 
 class UnknownTrackError(KeyError):
     pass
+
+
+def default_track(*, model_dir: Path) -> str:
+    """The best track that can run with the weights in `model_dir`."""
+    return PREFERRED_TRACK if TRACKS[PREFERRED_TRACK].is_available(model_dir=model_dir) else WEIGHTLESS_TRACK
 
 
 def get_track(name: str) -> Track:
@@ -36,4 +56,4 @@ def get_track(name: str) -> Track:
         raise UnknownTrackError(f"Unknown track '{name}'. Tracks: {', '.join(sorted(TRACKS))}.") from None
 
 
-__all__ = ["DEFAULT_TRACK", "Hit", "TRACKS", "Track", "UnknownTrackError", "get_track"]
+__all__ = ["Hit", "TRACKS", "Track", "UnknownTrackError", "default_track", "get_track"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from processing.audio import DecodedAudio
 from processing.lanes import Lane
+from processing.weights import ModelSpec, model_status
 
 
 @dataclass(frozen=True, order=True)
@@ -26,7 +28,8 @@ Transcriber = Callable[..., list[Hit]]
 class Track:
     """A named way of transcribing a song: a composition of processors behind one function.
 
-    transcribe(audio=DecodedAudio, **parameters) -> list[Hit], sorted by time.
+    transcribe(audio=DecodedAudio, **parameters) -> list[Hit], plus model_dir=Path when
+    the track needs model weights.
     """
 
     name: str
@@ -34,8 +37,14 @@ class Track:
     description: str
     transcribe: Transcriber
     defaults: dict[str, Any] = field(default_factory=dict)
-    licence_note: str = ""
+    weights: ModelSpec | None = None
 
-    def run(self, *, audio: DecodedAudio, parameters: dict[str, Any] | None = None) -> list[Hit]:
+    def run(self, *, audio: DecodedAudio, model_dir: Path, parameters: dict[str, Any] | None = None) -> list[Hit]:
         options = {**self.defaults, **(parameters or {})}
+        if self.weights is not None:
+            options["model_dir"] = model_dir
         return sorted(self.transcribe(audio=audio, **options))
+
+    def is_available(self, *, model_dir: Path) -> bool:
+        """Whether the track can run now: it needs no weights, or they are in the folder."""
+        return self.weights is None or set(model_status(spec=self.weights, model_dir=model_dir).values()) == {"ok"}

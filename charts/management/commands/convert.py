@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from processing.audio import probe
 from processing.errors import PipelineError
 from processing.package import folder_name
 from processing.pipeline import convert
-from processing.transcription import DEFAULT_TRACK, TRACKS
+from processing.transcription import TRACKS, default_track
 
 
 class Command(BaseCommand):
@@ -16,12 +17,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("song", type=Path, help="the song file (mp3, wav, flac, ogg, m4a, opus)")
-        parser.add_argument("--track", default=DEFAULT_TRACK, help=f"transcription track: {', '.join(TRACKS)}")
+        parser.add_argument("--track", default=None,
+                            help=f"transcription track: {', '.join(TRACKS)} (default: adtof when its weights "
+                                 "are in A2D_MODEL_DIR, else spectral)")
         parser.add_argument("--title", default="", help="song title (default: the file's tag, else its name)")
         parser.add_argument("--artist", default="", help="artist (default: the file's tag)")
         parser.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
 
-    def handle(self, *args, song: Path, track: str, title: str, artist: str, out: Path, **options):
+    def handle(self, *args, song: Path, track: str | None, title: str, artist: str, out: Path, **options):
+        track = track or default_track(model_dir=settings.A2D_MODEL_DIR)
         if not song.is_file():
             raise CommandError(f"{song}: no such file.")
         if track not in TRACKS:
@@ -33,10 +37,12 @@ class Command(BaseCommand):
             artist = artist or info.artist
             result = convert(
                 source=song, out_path=out / f"{folder_name(title)}.zip", track_name=track,
+                model_dir=settings.A2D_MODEL_DIR,
                 title=title, artist=artist, on_progress=self._print_progress,
             )
         except PipelineError as error:
             raise CommandError(f"{song}: {error.user_message}") from error
+        self.stdout.write(f"Track: {track}")
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(warning))
         counts = ", ".join(f"{lane} {count}" for lane, count in sorted(result.note_counts.items()))
