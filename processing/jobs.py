@@ -103,10 +103,20 @@ def _mark_failed(job: Job, message: str) -> None:
 
 
 class ChartWorker(Worker):
-    """RQ's worker, plus: a work horse killed mid-job fails its chart version.
+    """RQ's worker, plus:
+    - the pipeline's libraries (librosa, TensorFlow: seconds to import) are imported once
+      here, so each forked work horse starts with them;
+    - a work horse killed mid-job fails its chart version (RQ moves such a job to the failed
+      registry without calling its failure callback).
 
-    RQ moves such a job to the failed registry without calling its failure callback.
+    Each job still runs in its own forked horse: a crash or an out-of-memory kill takes one
+    job, not the worker, and a job's memory returns to the system when it ends.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        import processing.pipeline  # noqa: F401
+        import processing.transcription.adtof.network  # noqa: F401
 
     def execute_job(self, job: Job, queue) -> None:
         from django.db import connections
