@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NUMBA_CACHE_DIR=/var/cache/numb
     A2D_VAR_DIR=/data A2D_MEDIA_ROOT=/data/media A2D_MODEL_DIR=/data/models
 WORKDIR /app
 COPY requirements.txt constraints.txt ./
-RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt
+RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt \
+ && pip install --no-cache-dir --no-deps spleeter==2.4.2
 COPY . .
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic python manage.py collectstatic --noinput \
  && mkdir -p /data /var/cache/numba && useradd --system --home /app audio2dtx \

@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/var/numba-cache
 SYSTEM_PACKAGES := ffmpeg redis-server chromium
+# Spleeter pins `tensorflow`, not tensorflow-cpu: it is installed without its own pins.
+SPLEETER_VERSION := 2.4.2
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/audio2dtx
 
 .PHONY: help setup system-packages run test test-postgres build start stop logs health clean
@@ -25,6 +27,7 @@ $(STAMP): requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps spleeter==$(SPLEETER_VERSION)
 	touch $(STAMP)
 
 run: setup ## Start Redis, one RQ worker and the web server on http://127.0.0.1:8000 (Ctrl-C stops all)

@@ -1,0 +1,324 @@
+"""Spleeter 4-stem separation in bounded memory.
+
+Spleeter separates a whole song in one TensorFlow run: it cuts the song's spectrogram into
+blocks of 512 frames (11.9 s), runs every block through four U-Nets as one batch and
+turns the masked spectrogram back into audio, so memory grows with the song (about 7.4 GB
+for four minutes). Here the song goes through a few blocks at a time. The U-Net sees each
+block on its own anyway, so cutting the song on Spleeter's own block boundaries changes
+nothing the model computes: each segment gets exactly the spectrogram frames the
+whole-song run would have computed for its blocks, and the segments' audio is joined by
+the same overlap-add that joins spectrogram frames inside a run (neighbouring segments
+share three frames' worth of samples, 70 ms, where their windowed frames add up). The
+result equals Spleeter's whole-song output to float rounding, with no seams to hide and
+no audio computed twice.
+
+The TensorFlow graph and session are built once per process (per model folder) and reused
+for every segment and every call: building them and restoring 150 MB of weights costs
+seconds, which a worker should pay once, not per song.
+
+Model files live in `<model_dir>/spleeter/4stems/` (Spleeter's own layout below its
+`MODEL_PATH`): `checkpoint`, `model.index`, `model.data-*`, `model.meta` and the `.probe`
+file that Spleeter writes once a download is complete.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from processing.errors import PipelineError
+
+SAMPLE_RATE = 44_100
+MODEL_NAME = "4stems"
+STEMS = ("drums", "bass", "vocals", "other")
+BACKING_STEMS = ("bass", "vocals", "other")
+REQUIRED_FILES = ("checkpoint", "model.index", "model.meta", ".probe")
+DATA_SHARD = re.compile(r"^model\.data-\d{5}-of-(\d{5})$")
+FETCH_HINT = "run `python manage.py fetch_models` on a machine that can reach GitHub"
+
+# Blocks of 512 spectrogram frames (11.9 s) per segment. With the full-size model one
+# block's activations take about 0.35 GB above the 0.8 GB that TensorFlow and the weights
+# hold, and each further block adds as much again; on CPU two blocks per run were no
+# faster than one (4-minute song: 25 s either way), so one block it is.
+SEGMENT_BLOCKS = 1
+
+ProgressCallback = Callable[[float], None]
+
+
+class ModelMissingError(PipelineError):
+    """The Spleeter model folder is absent, empty or incomplete (an operator's problem)."""
+
+
+@dataclass(frozen=True)
+class _Model:
+    """A restored Spleeter graph.
+
+    Feed `samples` (L, 2) float32 with L = (block_frames * k + pad_frames) * frame_step:
+    the audio under k consecutive blocks of spectrogram frames. Fetch `outputs`: stem name
+    -> (L, 2) float32, that audio's windowed frames overlap-added, not yet summed with the
+    frames of neighbouring segments.
+    """
+
+    session: Any  # tf.compat.v1.Session
+    samples: Any  # placeholder, shape (None, 2)
+    outputs: dict[str, Any]  # stem -> tensor, shape (None, 2)
+    frame_step: int  # samples between spectrogram frames (1024)
+    pad_frames: int  # frame_length // frame_step - 1: the frames' reach past their hop (3)
+    block_frames: int  # frames per U-Net block (512)
+
+
+def model_folder(*, model_dir: Path) -> Path:
+    """The folder that holds the 4-stem checkpoint: `<model_dir>/spleeter/4stems`."""
+    return Path(model_dir) / "spleeter" / MODEL_NAME
+
+
+def _missing_files(*, folder: Path) -> list[str]:
+    """Names of the checkpoint files absent (or empty) in `folder`."""
+
+    def present(name: str) -> bool:
+        path = folder / name
+        # `.probe` is a marker whose content does not matter; the others must hold data.
+        return path.is_file() and (name == ".probe" or path.stat().st_size > 0)
+
+    missing = [name for name in REQUIRED_FILES if not present(name)]
+    shards = sorted(p.name for p in folder.glob("model.data-*")) if folder.is_dir() else []
+    matches = [m for m in (DATA_SHARD.match(name) for name in shards) if m]
+    if not matches:
+        missing.append("model.data-00000-of-00001")
+    else:
+        total = int(matches[0].group(1))
+        expected = [f"model.data-{i:05d}-of-{total:05d}" for i in range(total)]
+        missing.extend(name for name in expected if not present(name))
+    return missing
+
+
+def check_model_folder(*, model_dir: Path) -> None:
+    """Refuse an absent, empty or partial 4-stem model folder before anything separates.
+
+    Spleeter itself would happily restore nothing from an empty folder (what a failed
+    download leaves behind) and separate with random weights, so this runs first.
+
+    Raises:
+        ModelMissingError: naming the folder, the missing files and the fix.
+    """
+    folder = model_folder(model_dir=model_dir)
+    missing = _missing_files(folder=folder)
+    if missing:
+        state = "does not exist" if not folder.exists() else "is incomplete"
+        raise ModelMissingError(
+            f"Spleeter's {MODEL_NAME} model folder {folder} {state}: missing "
+            f"{', '.join(missing)}. To install the model, {FETCH_HINT}, or copy the "
+            f"unpacked {MODEL_NAME} release there."
+        )
+
+
+def ensure_model(*, model_dir: Path) -> None:
+    """Make sure the 4-stem model is in place, downloading it on first use.
+
+    The download goes through Spleeter's own GitHub provider (its URL and checksum check,
+    overridable with GITHUB_HOST / GITHUB_REPOSITORY / GITHUB_RELEASE) into a temporary
+    sibling folder that is renamed into place only once complete, so a failed or
+    interrupted download never leaves a folder that looks installed.
+
+    Raises:
+        ModelMissingError: when the model is missing and cannot be downloaded.
+    """
+    try:
+        check_model_folder(model_dir=model_dir)
+        return
+    except ModelMissingError as missing:
+        reason = missing
+    folder = model_folder(model_dir=model_dir)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}-download-", dir=folder.parent))
+    try:
+        from spleeter.model.provider import ModelProvider
+        from spleeter.model.provider.github import GithubModelProvider
+
+        GithubModelProvider.from_environ().download(MODEL_NAME, str(staging))
+        ModelProvider.writeProbe(str(staging))
+        lacking = _missing_files(folder=staging)
+        if lacking:
+            raise ModelMissingError(f"the downloaded archive lacks {', '.join(lacking)}")
+        # An empty or partial folder from an earlier attempt is in the way of the rename.
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    except Exception as error:
+        raise ModelMissingError(f"{reason} Downloading it failed: {error}") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _conv_n_filters(*, checkpoint_prefix: str) -> list[int]:
+    """Widths of the six encoder convolutions, read from the checkpoint's variable shapes.
+
+    The released model uses Spleeter's defaults [16, 32, 64, 128, 256, 512]; test
+    checkpoints are narrower. Reading the widths lets both load through the same code.
+    """
+    import tensorflow as tf
+
+    shapes = dict(tf.train.list_variables(checkpoint_prefix))
+    names = ["conv2d"] + [f"conv2d_{i}" for i in range(1, 6)]
+    return [int(shapes[f"{name}/kernel"][-1]) for name in names]
+
+
+def _build_model(*, folder: str) -> _Model:
+    """Build Spleeter's prediction graph on a segment's samples and restore the checkpoint.
+
+    Spleeter's own graph computes the spectrogram of a zero-padded waveform and crops its
+    output; here the spectrogram frames come from the samples fed (no padding: the caller
+    feeds real neighbouring audio) and the output keeps every overlap-added sample, so that
+    segments add up to the whole-song result. Between those two ends it is Spleeter's
+    EstimatorSpecBuilder, unchanged.
+    """
+    # Spleeter reads MODEL_PATH once, when it is first imported. Paths are passed absolute
+    # below, so this only keeps any other Spleeter use in the process on the same folder.
+    os.environ.setdefault("MODEL_PATH", str(Path(folder).parent))
+    import tensorflow as tf
+    from spleeter.model import EstimatorSpecBuilder
+    from spleeter.utils.configuration import load_configuration
+
+    checkpoint_prefix = tf.train.latest_checkpoint(folder)
+    if checkpoint_prefix is None:
+        raise ModelMissingError(f"No checkpoint named in {Path(folder) / 'checkpoint'}; {FETCH_HINT}.")
+    params = load_configuration(f"spleeter:{MODEL_NAME}")
+    params["model"]["params"]["conv_n_filters"] = _conv_n_filters(checkpoint_prefix=checkpoint_prefix)
+    frame_length, frame_step = params["frame_length"], params["frame_step"]
+    window = functools.partial(tf.signal.hann_window, periodic=True)  # as Spleeter's
+    graph = tf.Graph()
+    with graph.as_default():
+        samples = tf.compat.v1.placeholder(tf.float32, shape=(None, params["n_channels"]), name="samples")
+        # (frames, bins, channels), the layout Spleeter's builder expects.
+        stft = tf.transpose(
+            tf.signal.stft(tf.transpose(samples), frame_length, frame_step, window_fn=window), perm=[1, 2, 0]
+        )
+        builder = EstimatorSpecBuilder({f"{params['mix_name']}_stft": stft}, params)
+        outputs = {
+            stem: tf.transpose(
+                tf.signal.inverse_stft(
+                    tf.transpose(builder.masked_stfts[stem], perm=[2, 0, 1]), frame_length, frame_step, window_fn=window
+                )
+                * EstimatorSpecBuilder.WINDOW_COMPENSATION_FACTOR
+            )
+            for stem in STEMS
+        }
+        session = tf.compat.v1.Session(graph=graph)
+        tf.compat.v1.train.Saver().restore(session, checkpoint_prefix)
+    # Nothing may add ops later: a growing graph would be a memory leak across songs.
+    graph.finalize()
+    return _Model(
+        session=session,
+        samples=samples,
+        outputs=outputs,
+        frame_step=frame_step,
+        pad_frames=frame_length // frame_step - 1,
+        block_frames=params["T"],
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _load_model(*, folder: str) -> _Model:
+    """The process's one restored model (an RQ worker runs one job at a time).
+
+    maxsize=1: a different folder replaces the model instead of holding two in memory.
+    """
+    return _build_model(folder=folder)
+
+
+def segment_frames(
+    *, n_samples: int, frame_step: int, pad_frames: int, block_frames: int, blocks: int
+) -> list[tuple[int, int]]:
+    """[first, last) spectrogram frame ranges of `blocks` blocks each, covering the song.
+
+    Frame numbering is Spleeter's whole-song numbering: frame j covers samples
+    [(j - pad_frames - 1) * frame_step, j * frame_step), because Spleeter pads the
+    song with one frame of zeros in front. Ranges start on block boundaries, so each
+    segment's blocks are the whole-song run's blocks; the last range may be shorter.
+    """
+    n_frames = -(-(n_samples + (pad_frames + 1) * frame_step) // frame_step)
+    n_blocks = -(-n_frames // block_frames)
+    return [
+        (first * block_frames, min(first + blocks, n_blocks) * block_frames) for first in range(0, n_blocks, blocks)
+    ]
+
+
+class Separator:
+    """Separates songs into drums, bass, vocals and other with Spleeter's 4-stem model.
+
+    Construction checks the model folder (cheap); the graph is built on the first
+    `separate` call and shared by every Separator of the process.
+    """
+
+    def __init__(self, *, model_dir: Path, segment_blocks: int = SEGMENT_BLOCKS) -> None:
+        """model_dir: the app's model folder (holds spleeter/4stems).
+        segment_blocks: U-Net blocks of 11.9 s per segment; peak memory grows with it."""
+        if segment_blocks < 1:
+            raise ValueError(f"segment_blocks must be at least 1, got {segment_blocks}")
+        check_model_folder(model_dir=model_dir)
+        self._folder = str(model_folder(model_dir=model_dir).resolve())
+        self._segment_blocks = segment_blocks
+
+    def separate(
+        self,
+        *,
+        audio: np.ndarray,
+        sample_rate: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Split `audio` into stems.
+
+        audio: (channels, n) float, channels 1 or 2, at `sample_rate` = 44 100 Hz.
+        on_progress: called after each segment with the fraction of the song done (0..1].
+
+        Returns {"drums", "bass", "vocals", "other"}: each (channels, n) float32, the same
+        shape and sample rate as `audio`. Like Spleeter's 4-stem model, the stems hold
+        nothing above 11 kHz (the model's 1024 frequency bins stop there).
+        """
+        if sample_rate != SAMPLE_RATE:
+            raise ValueError(f"Spleeter's model works at {SAMPLE_RATE} Hz; resample first (got {sample_rate} Hz)")
+        if audio.ndim != 2 or audio.shape[0] not in (1, 2) or audio.shape[1] == 0:
+            raise ValueError(f"audio must be (channels, n) with 1 or 2 channels and n > 0, got {audio.shape}")
+        model = _load_model(folder=self._folder)
+        channels, n_samples = audio.shape
+        step, pad = model.frame_step, model.pad_frames
+        ranges = segment_frames(
+            n_samples=n_samples,
+            frame_step=step,
+            pad_frames=pad,
+            block_frames=model.block_frames,
+            blocks=self._segment_blocks,
+        )
+        stems = {stem: np.zeros((channels, n_samples), dtype=np.float32) for stem in STEMS}
+        for first, last in ranges:
+            # The samples under frames [first, last): they start before the song for the
+            # first segment and run past its end for the last, where they are silence.
+            start, end = (first - pad - 1) * step, (last - 1) * step
+            piece = np.zeros((end - start, 2), dtype=np.float32)
+            inside = slice(max(start, 0), min(end, n_samples))
+            piece[inside.start - start : inside.stop - start] = audio[:, inside].T  # mono fills both
+            separated = model.session.run(model.outputs, {model.samples: piece})
+            for stem, estimate in separated.items():
+                estimate = estimate[inside.start - start : inside.stop - start].T
+                # Mono input went in as two identical channels; average them back.
+                stems[stem][:, inside] += estimate if channels == 2 else estimate.mean(axis=0, keepdims=True)
+            if on_progress is not None:
+                on_progress(min(end, n_samples) / n_samples)
+        return stems
+
+
+def backing_track(*, stems: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The song without its drums: bass + vocals + other, (channels, n) float32."""
+    # Summed in place: stacking the three first would take three stems' worth of memory.
+    backing = np.array(stems[BACKING_STEMS[0]], dtype=np.float32)
+    for stem in BACKING_STEMS[1:]:
+        backing += stems[stem]
+    return backing
