@@ -49,6 +49,7 @@ class ChartVersion(models.Model):
     class Stage(models.TextChoices):
         QUEUED = "queued", "Queued"
         DECODING = "decoding", "Decoding"
+        SEPARATING = "separating", "Separating the drums"
         ANALYSING = "analysing", "Analysing"
         TRANSCRIBING = "transcribing", "Transcribing"
         WRITING = "writing", "Writing package"
@@ -91,6 +92,10 @@ class ChartVersion(models.Model):
     def level_display(self) -> list[tuple[str, str]]:
         """(label, "x.xx") per difficulty, as DTXMania shows #DLEVEL."""
         return [(label, f"{level / 100:.2f}") for label, level in self.levels.items()]
+
+    @property
+    def has_drumless_bgm(self) -> bool:
+        return self.parameters.get("bgm") == "drumless"
 
     @property
     def total_notes(self) -> int:

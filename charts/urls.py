@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("songs/new/", views.song_upload, name="song-upload"),
     path("songs/<int:song_id>/", views.song_detail, name="song-detail"),
+    path("songs/<int:song_id>/audio/", views.song_audio, name="song-audio"),
     path("songs/<int:song_id>/versions/", views.chart_version_rerun, name="chart-version-rerun"),
     path("versions/<int:version_id>/", views.chart_version_detail, name="chart-version-detail"),
     path("versions/<int:version_id>/download/", views.chart_version_download, name="chart-version-download"),

@@ -1,5 +1,7 @@
 """Thin views: guard, call one function, render."""
 
+import mimetypes
+
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -41,6 +43,7 @@ def song_upload(request: HttpRequest) -> HttpResponse:
             title=form.cleaned_data["title"],
             artist=form.cleaned_data["artist"],
             track=form.cleaned_data["track"],
+            parameters=form.package_parameters(),
         )
         return redirect("song-detail", song_id=version.song_id)
     return render(request, "charts/song_upload.html", {"form": form, "tracks": TRACKS.values()})
@@ -110,3 +113,11 @@ def chart_version_file(request: HttpRequest, version_id: int, name: str) -> Http
     response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+@require_GET
+def song_audio(request: HttpRequest, song_id: int) -> FileResponse:
+    song = selectors.song_get(viewer=request.user, song_id=song_id)
+    content_type = mimetypes.guess_type(song.upload.name)[0] or "application/octet-stream"
+    return FileResponse(song.upload.open("rb"), content_type=content_type)

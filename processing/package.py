@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 import unicodedata
@@ -65,18 +66,27 @@ def set_def_text(*, title: str, difficulties: list[Difficulty]) -> str:
     return UTF8_BOM + LINE_END.join(lines) + LINE_END
 
 
+def _wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, sample_rate, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
 @lru_cache(maxsize=None)
-def _chip_wav_bytes(lane: Lane) -> bytes:
-    with tempfile.NamedTemporaryFile(suffix=".wav") as handle:
-        soundfile.write(handle.name, kit.chip_sound(lane=lane), kit.SAMPLE_RATE, subtype="PCM_16")
-        return Path(handle.name).read_bytes()
+def _kit_wav_bytes(lane: Lane) -> bytes:
+    return _wav_bytes(kit.chip_sound(lane=lane), kit.SAMPLE_RATE)
 
 
 def write_package(
     *, out_path: Path, title: str, difficulties: list[Difficulty], bgm_samples: np.ndarray,
-    preview_samples: np.ndarray, sample_rate: int,
+    preview_samples: np.ndarray, sample_rate: int, song_chips: dict[Lane, np.ndarray] | None = None,
 ) -> Path:
-    """Write the package zip to `out_path`. bgm_samples, preview_samples: (channels, n) float32."""
+    """Write the package zip to `out_path`. bgm_samples, preview_samples: (channels, n) float32.
+
+    song_chips: (n,) float32 chip sounds cut from the song, by lane; other lanes get the
+    synthesised kit's.
+    """
+    song_chips = song_chips or {}
     folder = folder_name(title)
     with tempfile.TemporaryDirectory() as work:
         bgm_path, preview_path = Path(work) / BGM_FILE, Path(work) / PREVIEW_FILE
@@ -90,7 +100,8 @@ def write_package(
             archive.write(bgm_path, f"{folder}/{BGM_FILE}", compress_type=zipfile.ZIP_STORED)
             archive.write(preview_path, f"{folder}/{PREVIEW_FILE}", compress_type=zipfile.ZIP_STORED)
             for lane, file_name in chip_sounds().lanes.items():
-                archive.writestr(f"{folder}/{file_name}", _chip_wav_bytes(lane))
+                chip = _wav_bytes(song_chips[lane], sample_rate) if lane in song_chips else _kit_wav_bytes(lane)
+                archive.writestr(f"{folder}/{file_name}", chip)
         partial.replace(out_path)  # a half-written zip never carries the final name
     return out_path
 

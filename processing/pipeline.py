@@ -8,8 +8,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from processing import audio, rhythm
+from processing import audio, rhythm, separation
 from processing.arrangement import arrange
+from processing.audio import DecodedAudio
+from processing.chips import cut_chips
 from processing.dtx import DtxHeader, write_dtx
 from processing.errors import AudioError
 from processing.difficulty import leveled_difficulties
@@ -19,15 +21,44 @@ from processing.transcription import get_track
 
 # Stages in order, with the share of the progress bar each one ends at.
 STAGE_DECODING = "decoding"
+STAGE_SEPARATING = "separating"
 STAGE_ANALYSING = "analysing"
 STAGE_TRANSCRIBING = "transcribing"
 STAGE_WRITING = "writing"
-STAGE_ENDS = {STAGE_DECODING: 0.1, STAGE_ANALYSING: 0.3, STAGE_TRANSCRIBING: 0.8, STAGE_WRITING: 1.0}
+# The share of the progress bar each stage ends at; separation, when it runs, takes half.
+STAGE_ENDS_WITH_SEPARATION = {STAGE_DECODING: 0.05, STAGE_SEPARATING: 0.55, STAGE_ANALYSING: 0.65,
+                              STAGE_TRANSCRIBING: 0.9, STAGE_WRITING: 1.0}
+STAGE_ENDS_WITHOUT_SEPARATION = {STAGE_DECODING: 0.1, STAGE_SEPARATING: 0.1, STAGE_ANALYSING: 0.3,
+                                 STAGE_TRANSCRIBING: 0.8, STAGE_WRITING: 1.0}
+BGM_DRUMLESS, BGM_ORIGINAL = "drumless", "original"
+INPUT_MIX, INPUT_DRUMS = "mix", "drums"
 # Below this RMS (about -80 dBFS) a song is silence: there is nothing to chart.
 SILENCE_RMS = 1e-4
 
 # Parameters that steer the tempo map rather than the track: a user's corrections on rerun.
 TEMPO_PARAMETERS = ("bpm", "first_downbeat_s")
+
+
+@dataclass(frozen=True)
+class PackageOptions:
+    """What the package is made of, beside the chart.
+
+    bgm: "drumless" (the song without its drums, from separation) or "original".
+    input: what the track transcribes: "mix" or "drums" (the drum stem).
+    song_chips: chips cut from the song's drum stem, where a lane has a clean hit.
+    """
+
+    bgm: str = BGM_ORIGINAL
+    input: str = INPUT_MIX
+    song_chips: bool = False
+
+    @classmethod
+    def pop_from(cls, parameters: dict[str, Any]) -> "PackageOptions":
+        return cls(**{name: parameters.pop(name) for name in ("bgm", "input", "song_chips") if name in parameters})
+
+    @property
+    def needs_separation(self) -> bool:
+        return self.bgm == BGM_DRUMLESS or self.input == INPUT_DRUMS or self.song_chips
 
 ProgressCallback = Callable[[str, float], None]
 
@@ -65,6 +96,8 @@ def convert(
     track = get_track(track_name)
     parameters = dict(parameters or {})
     tempo_overrides = {name: parameters.pop(name) for name in TEMPO_PARAMETERS if parameters.get(name) is not None}
+    options = PackageOptions.pop_from(parameters)
+    ends = STAGE_ENDS_WITH_SEPARATION if options.needs_separation else STAGE_ENDS_WITHOUT_SEPARATION
 
     report(STAGE_DECODING, 0.0)
     decoded = audio.decode(path=source)
@@ -72,13 +105,23 @@ def convert(
     if float(np.sqrt(np.mean(mono.astype(np.float64) ** 2))) < SILENCE_RMS:
         raise AudioError("The song is silent: there are no drums to chart. Check that the file plays.")
 
-    report(STAGE_ANALYSING, STAGE_ENDS[STAGE_DECODING])
+    drums, backing = None, None
+    if options.needs_separation:
+        report(STAGE_SEPARATING, ends[STAGE_DECODING])
+        start, end = ends[STAGE_DECODING], ends[STAGE_SEPARATING]
+        drums, backing = _separate(
+            audio=decoded, model_dir=model_dir, keep_backing=options.bgm == BGM_DRUMLESS,
+            on_fraction=lambda fraction: report(STAGE_SEPARATING, start + fraction * (end - start)),
+        )
+
+    report(STAGE_ANALYSING, ends[STAGE_SEPARATING])
     tempo_map = rhythm.estimate_global_tempo_map(
         mono=mono, sample_rate=decoded.sample_rate, duration_s=decoded.duration_s
     )
 
-    report(STAGE_TRANSCRIBING, STAGE_ENDS[STAGE_ANALYSING])
-    hits = track.run(audio=decoded, model_dir=model_dir, parameters=parameters)
+    report(STAGE_TRANSCRIBING, ends[STAGE_ANALYSING])
+    heard = DecodedAudio(samples=drums, sample_rate=decoded.sample_rate) if options.input == INPUT_DRUMS else decoded
+    hits = track.run(audio=heard, model_dir=model_dir, parameters=parameters)
     if not hits:
         raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
     tempo_map = rhythm.refit_to_onsets(
@@ -87,7 +130,7 @@ def convert(
     if tempo_overrides:
         tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s, **tempo_overrides)
 
-    report(STAGE_WRITING, STAGE_ENDS[STAGE_TRANSCRIBING])
+    report(STAGE_WRITING, ends[STAGE_TRANSCRIBING])
     chart = arrange(hits=hits, tempo_map=tempo_map)
     leveled = leveled_difficulties(chart=chart)
     difficulties = [
@@ -103,12 +146,18 @@ def convert(
         for spec, reduced, level in leveled
     ]
     master = leveled[-1][1]
-    write_package(
-        out_path=out_path, title=title, difficulties=difficulties, bgm_samples=decoded.samples,
-        preview_samples=preview_clip(samples=decoded.samples, sample_rate=decoded.sample_rate),
-        sample_rate=decoded.sample_rate,
+    bgm = backing if backing is not None else decoded.samples
+    song_chips = (
+        cut_chips(drum_stem=drums.mean(axis=0), sample_rate=decoded.sample_rate,
+                  hits=[(hit.time_s, hit.lane) for hit in hits])
+        if options.song_chips else {}
     )
-    report(STAGE_WRITING, STAGE_ENDS[STAGE_WRITING])
+    write_package(
+        out_path=out_path, title=title, difficulties=difficulties, bgm_samples=bgm,
+        preview_samples=preview_clip(samples=bgm, sample_rate=decoded.sample_rate),
+        sample_rate=decoded.sample_rate, song_chips=song_chips,
+    )
+    report(STAGE_WRITING, ends[STAGE_WRITING])
     errors = master.quantisation_errors_s
     return ConversionResult(
         package_path=out_path,
@@ -119,3 +168,25 @@ def convert(
         quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
         warnings=decoded.warnings,
     )
+
+
+def separation_available(*, model_dir: Path) -> bool:
+    """Whether Spleeter's 4-stem model is in the model folder."""
+    try:
+        separation.check_model_folder(model_dir=model_dir)
+    except separation.ModelMissingError:
+        return False
+    return True
+
+
+def _separate(
+    *, audio: DecodedAudio, model_dir: Path, keep_backing: bool, on_fraction: Callable[[float], None]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(drum stem, backing track or None), each (channels, n) float32. The other stems are
+    dropped as soon as the backing track is summed: a 10-minute stem is 200 MB."""
+    separation.ensure_model(model_dir=model_dir)
+    stems = separation.Separator(model_dir=model_dir).separate(
+        audio=audio.samples, sample_rate=audio.sample_rate, on_progress=on_fraction
+    )
+    backing = separation.backing_track(stems=stems) if keep_backing else None
+    return stems.pop("drums"), backing

@@ -14,7 +14,8 @@ def test_rerun_with_a_tempo_override_is_honoured(logged_in_client, groove_file, 
                                      {"track": "spectral", "bpm": "60", "first_downbeat_s": "0.5"})
     assert response.status_code == 302
     rerun = ChartVersion.objects.latest("id")
-    assert rerun.pk != first.pk and rerun.parameters == {"bpm": 60.0, "first_downbeat_s": 0.5}
+    assert rerun.pk != first.pk
+    assert rerun.parameters == {"bpm": 60.0, "first_downbeat_s": 0.5, "bgm": "original", "input": "mix", "song_chips": False}
     assert run_worker().returncode == 0
     first.refresh_from_db()
     rerun.refresh_from_db()

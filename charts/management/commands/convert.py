@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from processing.audio import probe
 from processing.errors import PipelineError
 from processing.package import folder_name
-from processing.pipeline import convert
+from processing.pipeline import (
+    BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, convert, separation_available,
+)
 from processing.transcription import TRACKS, default_track
 
 
@@ -22,10 +24,19 @@ class Command(BaseCommand):
                                  "are in A2D_MODEL_DIR, else spectral)")
         parser.add_argument("--title", default="", help="song title (default: the file's tag, else its name)")
         parser.add_argument("--artist", default="", help="artist (default: the file's tag)")
+        parser.add_argument("--bgm", choices=[BGM_DRUMLESS, BGM_ORIGINAL], default=None,
+                            help="backing track: the song without drums (needs Spleeter's model) or the original "
+                                 "(default: drumless when the model is in A2D_MODEL_DIR)")
+        parser.add_argument("--input", choices=[INPUT_MIX, INPUT_DRUMS], default=INPUT_MIX,
+                            help="transcribe the mix or the separated drum stem")
         parser.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
 
-    def handle(self, *args, song: Path, track: str | None, title: str, artist: str, out: Path, **options):
+    def handle(self, *args, song: Path, track: str | None, title: str, artist: str, out: Path, bgm: str | None,
+               input: str, **options):
         track = track or default_track(model_dir=settings.A2D_MODEL_DIR)
+        separation = separation_available(model_dir=settings.A2D_MODEL_DIR)
+        bgm = bgm or (BGM_DRUMLESS if separation else BGM_ORIGINAL)
+        parameters = {"bgm": bgm, "input": input, "song_chips": separation and bgm == BGM_DRUMLESS}
         if not song.is_file():
             raise CommandError(f"{song}: no such file.")
         if track not in TRACKS:
@@ -37,7 +48,7 @@ class Command(BaseCommand):
             artist = artist or info.artist
             result = convert(
                 source=song, out_path=out / f"{folder_name(title)}.zip", track_name=track,
-                model_dir=settings.A2D_MODEL_DIR,
+                model_dir=settings.A2D_MODEL_DIR, parameters=parameters,
                 title=title, artist=artist, on_progress=self._print_progress,
             )
         except PipelineError as error:
