@@ -1,7 +1,8 @@
 """The `adtof` track: ADTOF's Frame_RNN network on the song, peak picking, DTX lanes.
 
 Composition: log-filterbank features -> Frame_RNN activations (5 classes) -> upstream's
-peak picking with per-class thresholds -> hits in DTX lanes (lane refinement).
+peak picking with per-class thresholds -> lane refinement (open hi-hat, ride, three toms,
+left crash) from the audio around each hit.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import numpy as np
 
 from processing.audio import DecodedAudio
 from processing.lanes import Lane
-from processing.transcription.adtof import features, peaks
+from processing.transcription.adtof import features, lanes, peaks
 from processing.transcription.base import Hit
 from processing.weights import ADTOF_FRAME_RNN, ensure_model
 
 WEIGHTS_PREFIX = "Frame_RNN_adtofAll_0"
-# The network's classes as DTX lanes before refinement.
-CLASS_LANES = (Lane.BASS_DRUM, Lane.SNARE, Lane.FLOOR_TOM, Lane.HIHAT_CLOSED, Lane.CRASH)
+# The network's class (index into its outputs) behind each refined lane: its activation is the hit's velocity.
+CLASS_OF_LANE = {"BD": 0, "SD": 1, "HT": 2, "LT": 2, "FT": 2, "HH": 3, "HHO": 3, "LP": 3, "CY": 4, "RD": 4, "LC": 4}
 
 
 @lru_cache(maxsize=2)
@@ -39,14 +40,21 @@ def activations(*, audio: DecodedAudio, model_dir: Path) -> np.ndarray:
 
 
 def transcribe(
-    *, audio: DecodedAudio, model_dir: Path, thresholds: tuple[float, ...] = peaks.THRESHOLDS
+    *, audio: DecodedAudio, model_dir: Path, thresholds: tuple[float, ...] = peaks.THRESHOLDS,
+    lane_rules: tuple[str, ...] = lanes.RULES,
 ) -> list[Hit]:
-    """Drum hits of `audio` in DTX lanes."""
+    """Drum hits of `audio` in DTX lanes.
+
+    thresholds: peak-picking margins per class (BD, SD, TT, HH, CY).
+    lane_rules: which refinements of lanes.RULES to apply.
+    """
     curves = activations(audio=audio, model_dir=model_dir)
     onsets = peaks.pick_onsets(activations=curves, thresholds=tuple(thresholds))
+    lane_onsets = lanes.refine_lanes(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=onsets,
+                                     rules=tuple(lane_rules))
     hits = []
-    for class_index, (lane, times) in enumerate(zip(CLASS_LANES, onsets)):
+    for lane_name, times in lane_onsets.items():
         frames = np.clip(np.round(times * peaks.FRAME_RATE).astype(int), 0, len(curves) - 1)
-        velocities = curves[frames, class_index]
-        hits.extend(Hit(float(t), lane, float(v)) for t, v in zip(times, velocities))
+        velocities = curves[frames, CLASS_OF_LANE[lane_name]]
+        hits.extend(Hit(float(t), Lane(lane_name), float(v)) for t, v in zip(times, velocities))
     return hits

@@ -1,0 +1,369 @@
+"""Refine ADTOF's five classes into DTXMania lanes from the audio around each hit.
+
+Frame_RNN gives bass drum, snare, toms, hi-hat and cymbals. A DTXMania chart
+wants finer lanes (``LANES``). Each function here decides one split from
+simple measurements of the song at the hit's time:
+
+- hi-hat closed (HH) or open (HHO): how far the 5-16 kHz energy decays within
+  the next 30-100 ms;
+- crash (CY) or ride (RD): how far the 6-16 kHz energy has decayed 100 ms after
+  the hit (a crash swells and rings, a ride pings and fades);
+- toms: the frequency that rises most at the hit (50-500 Hz), clustered per
+  song into up to three lanes, high (HT), low (LT) and floor (FT);
+- left (LC) or right (CY) crash: the crash's stereo side compared with the
+  hi-hat's (the left crash hangs over the hi-hat, whichever way the mix is
+  panned).
+
+LP (hi-hat pedal) is a lane of the chart but no rule fills it: Frame_RNN
+folds pedal strokes into its hi-hat class. Thresholds were tuned on synthetic
+renders of the Groove MIDI validation split (``tools/make_synth.py``, 40
+drums-only and 40 with accompaniment), never on the evaluation songs.
+
+Onsets are in seconds, audio at 44.1 kHz as (n,) or (n, 2) float arrays.
+"""
+
+import numpy as np
+import scipy.fft
+
+LANES = ("HH", "HHO", "SD", "BD", "HT", "LT", "FT", "CY", "RD", "LC", "LP")
+RULES = ("hihat_open", "ride", "toms", "left_crash")
+
+FRAME_RATE = 100  # envelope frames per second
+N_FFT = 1024  # samples per envelope frame (23 ms)
+BLOCK_FRAMES = 2000  # frames analysed at a time, to bound memory on long songs
+HIHAT_BAND = (5000.0, 16000.0)  # Hz
+CYMBAL_BAND = (6000.0, 16000.0)  # Hz
+# A hit's peak level is the maximum over frames [-1, +2] around its onset
+# frame: the network's onset frame may be a frame early or late.
+PEAK_FRAMES = (-1, 3)
+
+# --- hi-hat open/closed
+# Decay is read from frame +3 (past the attack) up to the frame before the
+# next onset of any class (which would mask it), at most +10 (100 ms).
+HIHAT_DECAY_FRAMES = (3, 11)
+HIHAT_OPEN_DECAY_DB = -6.0  # shallower than this: open
+
+# --- crash/ride
+# (a "ride keeps time" condition, >= N cymbal hits within +-1 s, was tried
+# and lowered the synthetic validation score for every N: not used)
+RIDE_LEVEL_FRAME = 10  # 100 ms after the onset
+RIDE_DECAY_DB = -2.0  # level at +100 ms more than this below the peak: a ride
+
+# --- toms
+TOM_WINDOW_S = 0.08  # analysis windows before and after the hit
+TOM_GAP_S = 0.005  # skip the first 5 ms after the onset
+TOM_N_FFT = 8192  # zero-padded FFT: 5.4 Hz bins
+TOM_BAND = (50.0, 500.0)  # Hz
+TOM_MIN_SEPARATION = 4.0  # semitones between the medians of two toms
+TOM_MIN_SHARE = 0.2  # a tom has at least this share of the song's tom hits
+TOM_HIGH_HZ = 120.0  # a song's only tom is a rack tom above this pitch
+TOM_LANES = ("HT", "LT", "FT")  # high to low
+
+# --- left/right crash
+PAN_FRAMES = (0, 6)  # frames after the onset over which the stereo side is read
+PAN_MARGIN = 0.1  # |pan| below this is the centre: no side
+
+
+def _stft_band_energy(*, channels, sample_rate, bands):
+    """Energy per frame in each band, per channel.
+
+    channels: (n_channels, n) float32; returns (n_channels, n_bands, frames)
+    float32 with frame i centred on sample ``i * sample_rate / FRAME_RATE``.
+    """
+    hop = int(round(sample_rate / FRAME_RATE))
+    n_frames = int(np.ceil(channels.shape[1] / hop))
+    half = N_FFT // 2
+    padded = np.zeros((channels.shape[0], half + n_frames * hop + half), dtype=np.float32)
+    padded[:, half:half + channels.shape[1]] = channels
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT, axis=1)[:, ::hop][:, :n_frames]
+    window = np.hanning(N_FFT).astype(np.float32)
+    frequencies = np.fft.rfftfreq(N_FFT, 1.0 / sample_rate)
+    masks = np.stack([(frequencies >= lo) & (frequencies < hi) for lo, hi in bands]).astype(np.float32)
+    energy = np.empty((channels.shape[0], len(bands), n_frames), dtype=np.float32)
+    for start in range(0, n_frames, BLOCK_FRAMES):
+        spectrum = scipy.fft.rfft(frames[:, start:start + BLOCK_FRAMES] * window, axis=-1)
+        power = spectrum.real ** 2 + spectrum.imag ** 2
+        energy[:, :, start:start + BLOCK_FRAMES] = np.swapaxes(power @ masks.T, 1, 2)
+    return energy
+
+
+def band_envelopes_db(*, samples, sample_rate, bands):
+    """Level of ``samples`` in each frequency band, 100 frames per second.
+
+    Parameters
+    ----------
+    samples : np.ndarray, shape (n,) or (n, channels), float
+    sample_rate : int, Hz
+    bands : sequence of (low, high) in Hz
+
+    Returns
+    -------
+    np.ndarray, shape (n_bands, frames), float32, dB (10 log10 of the
+    energy of the channels' average); frame i is at i / 100 s.
+    """
+    samples = np.asarray(samples, dtype=np.float32)
+    mono = samples if samples.ndim == 1 else samples.mean(axis=1)
+    energy = _stft_band_energy(channels=mono[None], sample_rate=sample_rate, bands=bands)[0]
+    return (10.0 * np.log10(energy + 1e-10)).astype(np.float32)
+
+
+def _onset_frames(onsets, n_frames):
+    return np.clip(np.round(np.asarray(onsets) * FRAME_RATE).astype(int), 0, n_frames - 1)
+
+
+def _peak_levels(envelope_db, frames):
+    lo, hi = PEAK_FRAMES
+    return np.array([envelope_db[max(f + lo, 0):f + hi].max() for f in frames])
+
+
+def hihat_decay_db(*, envelope_db, onsets, all_onsets):
+    """Deepest level after each hi-hat hit relative to its peak (dB, <= ~0).
+
+    Parameters
+    ----------
+    envelope_db : np.ndarray, shape (frames,), hi-hat band level (dB), 100 fps
+    onsets : np.ndarray, shape (n,), hi-hat onset times (s)
+    all_onsets : np.ndarray, onset times (s) of every class: the decay is read
+        only up to the frame before the next hit, which would mask it.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), dB; near 0 for an open hi-hat, -10 or below for a
+    closed one.
+    """
+    frames = _onset_frames(onsets, len(envelope_db))
+    peaks = _peak_levels(envelope_db, frames)
+    all_frames = np.sort(_onset_frames(all_onsets, len(envelope_db)))
+    first, last = HIHAT_DECAY_FRAMES
+    decay = np.zeros(len(frames))
+    for i, (f, peak) in enumerate(zip(frames, peaks)):
+        later = all_frames[all_frames > f + 2]
+        stop = min(f + last, later[0] if len(later) else f + last, len(envelope_db))
+        segment = envelope_db[f + first:max(stop, f + first + 1)]
+        decay[i] = (segment.min() if len(segment) else envelope_db[-1]) - peak
+    return decay
+
+
+def split_hihat(*, onsets, decay_db):
+    """Split hi-hat onsets into (closed, open): open where the decay (see
+    ``hihat_decay_db``) stays above ``HIHAT_OPEN_DECAY_DB``."""
+    is_open = np.asarray(decay_db) > HIHAT_OPEN_DECAY_DB
+    return onsets[~is_open], onsets[is_open]
+
+
+def cymbal_is_ride(*, envelope_db, onsets):
+    """Whether each cymbal hit is a ride rather than a crash.
+
+    A crash swells and keeps ringing near its peak level; a ride pings and
+    fades. A hit is a ride when its 6-16 kHz level ``RIDE_LEVEL_FRAME``
+    frames (100 ms) later is more than ``RIDE_DECAY_DB`` below its peak.
+
+    Parameters
+    ----------
+    envelope_db : np.ndarray, shape (frames,), cymbal band level (dB), 100 fps
+    onsets : np.ndarray, shape (n,), cymbal onset times (s)
+
+    Returns
+    -------
+    np.ndarray, shape (n,), bool
+    """
+    frames = _onset_frames(onsets, len(envelope_db))
+    peaks = _peak_levels(envelope_db, frames)
+    later = envelope_db[np.minimum(frames + RIDE_LEVEL_FRAME, len(envelope_db) - 1)]
+    return later - peaks < RIDE_DECAY_DB
+
+
+def tom_pitches(*, samples, sample_rate, onsets):
+    """Frequency (Hz) that gains the most energy at each tom hit.
+
+    Compares the power spectrum of the 80 ms after the hit with the 80 ms
+    before it and takes the peak of the increase in 50-500 Hz, so that a
+    sustained bass note does not pass for the tom.
+
+    Parameters
+    ----------
+    samples : np.ndarray, shape (n,) or (n, channels), float
+    sample_rate : int, Hz
+    onsets : np.ndarray, shape (k,), tom onset times (s)
+
+    Returns
+    -------
+    np.ndarray, shape (k,), Hz.
+    """
+    onsets = np.asarray(onsets, dtype=float)
+    if len(onsets) == 0:
+        return np.zeros(0)
+    samples = np.asarray(samples, dtype=np.float32)
+    mono = samples if samples.ndim == 1 else samples.mean(axis=1)
+    length = int(TOM_WINDOW_S * sample_rate)
+    gap = int(TOM_GAP_S * sample_rate)
+    padding = np.zeros(length + gap, np.float32)
+    padded = np.concatenate([padding, mono, padding])
+    centres = np.round(onsets * sample_rate).astype(int) + length + gap
+    after = np.stack([padded[c + gap:c + gap + length] for c in centres])
+    before = np.stack([padded[c - gap - length:c - gap] for c in centres])
+    window = np.hanning(length).astype(np.float32)
+    gain = (np.abs(np.fft.rfft(after * window, TOM_N_FFT)) ** 2
+            - np.abs(np.fft.rfft(before * window, TOM_N_FFT)) ** 2)
+    frequencies = np.fft.rfftfreq(TOM_N_FFT, 1.0 / sample_rate)
+    band = (frequencies >= TOM_BAND[0]) & (frequencies < TOM_BAND[1])
+    return frequencies[band][np.argmax(gain[:, band], axis=1)]
+
+
+def _best_split(values):
+    # 1-D two-means: the cut of the sorted values with the least squared error
+    order = np.sort(values)
+    n = len(order)
+    cumsum, cumsq = np.cumsum(order), np.cumsum(order ** 2)
+    k = np.arange(1, n)
+    left = cumsq[:-1] - cumsum[:-1] ** 2 / k
+    right = (cumsq[-1] - cumsq[:-1]) - (cumsum[-1] - cumsum[:-1]) ** 2 / (n - k)
+    cut = int(np.argmin(left + right)) + 1
+    return order[cut - 1], order[cut]
+
+
+def tom_lanes(*, pitches):
+    """Tom lane ("HT", "LT" or "FT") of each hit from its pitch (Hz).
+
+    The song's tom pitches (in semitones) are split in two at the least-error
+    cut while both sides hold at least ``TOM_MIN_SHARE`` of the hits and
+    their medians lie ``TOM_MIN_SEPARATION`` semitones apart, then each side
+    again, giving at most three toms. Three map to HT, LT, FT; two to HT and
+    FT (most grooves use a rack and a floor tom); a single tom is HT above
+    ``TOM_HIGH_HZ`` and FT below.
+
+    Returns
+    -------
+    np.ndarray, shape (k,), str lane names.
+    """
+    pitches = np.asarray(pitches, dtype=float)
+    lanes = np.empty(len(pitches), dtype="<U2")
+    if len(pitches) == 0:
+        return lanes
+    semitones = 12 * np.log2(pitches)
+    minimum = max(2, TOM_MIN_SHARE * len(pitches))
+
+    def split(members):
+        values = semitones[members]
+        if len(values) < 2 * minimum:
+            return [members]
+        low_end, high_start = _best_split(values)
+        low, high = members[values <= low_end], members[values >= high_start]
+        separated = np.median(semitones[high]) - np.median(semitones[low]) >= TOM_MIN_SEPARATION
+        if len(low) < minimum or len(high) < minimum or not separated:
+            return [members]
+        return [low, high]
+
+    clusters = split(np.arange(len(pitches)))
+    if len(clusters) == 2:
+        # a third tom hides in the wider of the two if it splits cleanly
+        wider = int(np.argmax([np.ptp(semitones[c]) for c in clusters]))
+        parts = split(clusters[wider])
+        clusters = clusters[:wider] + parts + clusters[wider + 1:]
+    if len(clusters) == 1:
+        names = ("HT",) if np.median(pitches) > TOM_HIGH_HZ else ("FT",)
+    else:
+        names = {2: ("FT", "HT"), 3: ("FT", "LT", "HT")}[len(clusters)]  # low to high
+    for cluster, name in zip(clusters, names):
+        lanes[cluster] = name
+    return lanes
+
+
+def stereo_pans(*, samples, sample_rate, onsets_list):
+    """Stereo side of hits in the cymbal band: (R - L) / (R + L) energy.
+
+    Parameters
+    ----------
+    samples : np.ndarray, shape (n, 2), float
+    sample_rate : int, Hz
+    onsets_list : sequence of np.ndarray, onset times (s); one stereo
+        analysis of the song serves them all
+
+    Returns
+    -------
+    list of np.ndarray, one per entry of ``onsets_list``, values in [-1, 1],
+    negative is left; energy summed over frames ``PAN_FRAMES`` after the hit.
+    """
+    samples = np.asarray(samples, dtype=np.float32)
+    energy = _stft_band_energy(channels=samples.T, sample_rate=sample_rate, bands=[CYMBAL_BAND])[:, 0]
+    lo, hi = PAN_FRAMES
+    pans = []
+    for onsets in onsets_list:
+        frames = _onset_frames(onsets, energy.shape[1])
+        left = np.array([energy[0, f + lo:f + hi].sum() for f in frames])
+        right = np.array([energy[1, f + lo:f + hi].sum() for f in frames])
+        pans.append((right - left) / np.maximum(right + left, 1e-10))
+    return pans
+
+
+def is_left_crash(*, crash_pans, hihat_pans):
+    """Whether each crash sits on the hi-hat's side of the stereo image.
+
+    The hi-hat's side is the sign of the median of ``hihat_pans``; a crash
+    is a left crash (LC) when its pan is beyond ``PAN_MARGIN`` on that side.
+    No side (a centred or mono mix, or no hi-hat) gives all False.
+    """
+    crash_pans = np.asarray(crash_pans)
+    if len(hihat_pans) == 0:
+        return np.zeros(len(crash_pans), dtype=bool)
+    side = np.median(hihat_pans)
+    if abs(side) < PAN_MARGIN:
+        return np.zeros(len(crash_pans), dtype=bool)
+    return crash_pans * np.sign(side) > PAN_MARGIN
+
+
+def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
+    """Lane onsets of a song from Frame_RNN's class onsets.
+
+    Parameters
+    ----------
+    samples : np.ndarray, shape (n,) or (n, 2), float, the song's audio
+    sample_rate : int, Hz
+    onsets : sequence of 5 np.ndarray, onset times (s) per class
+        (BD, SD, TT, HH, CY), as from ``peaks.pick_onsets``
+    rules : collection of names from ``RULES`` to apply. Without its rule a
+        class keeps one lane: hi-hat HH, toms FT, cymbals CY (BD and SD
+        always map to BD and SD).
+
+    Returns
+    -------
+    dict lane -> np.ndarray of onset times (s), ascending, for every lane in
+    ``LANES``.
+    """
+    samples = np.asarray(samples, dtype=np.float32)
+    onsets = [np.asarray(o, dtype=float) for o in onsets]
+    bd, sd, toms, hihat, cymbal = onsets
+    out = {lane: [] for lane in LANES}
+    out["BD"].append(bd)
+    out["SD"].append(sd)
+    hihat_env, cymbal_env = band_envelopes_db(samples=samples, sample_rate=sample_rate,
+                                              bands=[HIHAT_BAND, CYMBAL_BAND])
+
+    if "hihat_open" in rules:
+        decay = hihat_decay_db(envelope_db=hihat_env, onsets=hihat, all_onsets=np.concatenate(onsets))
+        closed, opened = split_hihat(onsets=hihat, decay_db=decay)
+        out["HH"].append(closed)
+        out["HHO"].append(opened)
+    else:
+        out["HH"].append(hihat)
+
+    if "toms" in rules:
+        lanes = tom_lanes(pitches=tom_pitches(samples=samples, sample_rate=sample_rate, onsets=toms))
+        for lane in TOM_LANES:
+            out[lane].append(toms[lanes == lane])
+    else:
+        out["FT"].append(toms)
+
+    ride = (cymbal_is_ride(envelope_db=cymbal_env, onsets=cymbal) if "ride" in rules
+            else np.zeros(len(cymbal), dtype=bool))
+    out["RD"].append(cymbal[ride])
+    crashes = cymbal[~ride]
+    if "left_crash" in rules and samples.ndim == 2 and samples.shape[1] == 2:
+        crash_pans, hihat_pans = stereo_pans(samples=samples, sample_rate=sample_rate,
+                                             onsets_list=[crashes, hihat])
+        left = is_left_crash(crash_pans=crash_pans, hihat_pans=hihat_pans)
+        out["LC"].append(crashes[left])
+        out["CY"].append(crashes[~left])
+    else:
+        out["CY"].append(crashes)
+    return {lane: np.sort(np.concatenate(parts)) if parts else np.zeros(0) for lane, parts in out.items()}
