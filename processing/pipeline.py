@@ -17,7 +17,8 @@ from processing.errors import AudioError
 from processing.difficulty import leveled_difficulties
 from processing.package import PREVIEW_FILE, Difficulty, chip_sounds, write_package
 from processing.preview import preview_clip
-from processing.transcription import get_track
+from processing.transcription import TRACKS, get_track
+from processing.transcription.adtof import track as adtof
 
 # Stages in order, with the share of the progress bar each one ends at.
 STAGE_DECODING = "decoding"
@@ -35,6 +36,9 @@ INPUT_MIX, INPUT_DRUMS = "mix", "drums"
 # Below this RMS (about -80 dBFS) a song is silence: there is nothing to chart.
 SILENCE_RMS = 1e-4
 
+# The drum tracker's beats and downbeats need this track's network (its weights); without
+# them the tempo map is librosa's global tempo fitted to the hits.
+DRUM_TEMPO_TRACK = "adtof"
 # Parameters that steer the tempo map rather than the track: a user's corrections on rerun.
 TEMPO_PARAMETERS = ("bpm", "first_downbeat_s")
 
@@ -115,18 +119,26 @@ def convert(
         )
 
     report(STAGE_ANALYSING, ends[STAGE_SEPARATING])
-    tempo_map = rhythm.estimate_global_tempo_map(
-        mono=mono, sample_rate=decoded.sample_rate, duration_s=decoded.duration_s
-    )
+    follows_drums = TRACKS[DRUM_TEMPO_TRACK].is_available(model_dir=model_dir)
+    if follows_drums:
+        spectrogram, drum_activations = adtof.analyse(audio=decoded, model_dir=model_dir)
+        tempo_map = rhythm.drum_tempo_map(
+            drum_activations=drum_activations, spectrogram=spectrogram, duration_s=decoded.duration_s
+        )
+    else:
+        tempo_map = rhythm.estimate_global_tempo_map(
+            mono=mono, sample_rate=decoded.sample_rate, duration_s=decoded.duration_s
+        )
 
     report(STAGE_TRANSCRIBING, ends[STAGE_ANALYSING])
     heard = DecodedAudio(samples=drums, sample_rate=decoded.sample_rate) if options.input == INPUT_DRUMS else decoded
     hits = track.run(audio=heard, model_dir=model_dir, parameters=parameters)
     if not hits:
         raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
-    tempo_map = rhythm.refit_to_onsets(
-        tempo_map=tempo_map, onset_times=np.array([hit.time_s for hit in hits]), duration_s=decoded.duration_s
-    )
+    if not follows_drums:
+        tempo_map = rhythm.refit_to_onsets(
+            tempo_map=tempo_map, onset_times=np.array([hit.time_s for hit in hits]), duration_s=decoded.duration_s
+        )
     if tempo_overrides:
         tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s, **tempo_overrides)
 

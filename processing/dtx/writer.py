@@ -152,14 +152,15 @@ class _BarLayout:
 
     def bar_length_lines(self) -> list[str]:
         """Channel-02 lines: every bar before the first full one is short; DTX keeps a bar
-        length until it is set again, so the first full bar sets it back to 1."""
+        length until it is set again, so the first full bar sets the meter's (1 for 4/4)."""
         lengths = []
         if self.has_offset_bar:
             lengths.append((self.bgm_bar, f"{self.offset_s * self.start_bpm / 240.0:.9f}"))
         for index, beats in enumerate(self.upbeat_bars):
             lengths.append((self.first_grid_bar + index, f"{beats / 4:g}"))
-        if lengths:
-            lengths.append((self.first_full_bar, "1"))
+        full = f"{self.beats_per_bar / 4:g}"
+        if lengths or full != "1":
+            lengths.append((self.first_full_bar, full))
         return [f"#{encode_bar(bar)}{CHANNEL_BAR_LENGTH}: {value}" for bar, value in lengths]
 
     def place(self, *, chart: Chart, tick: int) -> tuple[int, Fraction]:

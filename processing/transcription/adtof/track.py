@@ -31,12 +31,22 @@ def load_transcriber(weights_prefix: str):
     return Transcriber(weights_prefix=weights_prefix)
 
 
-def activations(*, audio: DecodedAudio, model_dir: Path) -> np.ndarray:
-    """(frames, 5) Frame_RNN activations of `audio` at 100 frames per second."""
-    folder = ensure_model(spec=ADTOF_FRAME_RNN, model_dir=model_dir)
-    transcriber = load_transcriber(str(folder / WEIGHTS_PREFIX))
+# The last analysis, kept while its audio is alive: the tempo map and the transcription of
+# one song share it instead of running the network twice.
+_last_analysis: list[tuple[np.ndarray, str, np.ndarray, np.ndarray]] = []
+
+
+def analyse(*, audio: DecodedAudio, model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(spectrogram (frames, 84), activations (frames, 5)) of `audio`, 100 frames per second."""
+    folder = str(ensure_model(spec=ADTOF_FRAME_RNN, model_dir=model_dir))
+    for samples, cached_folder, spectrogram, curves in _last_analysis:
+        if samples is audio.samples and cached_folder == folder:
+            return spectrogram, curves
+    transcriber = load_transcriber(str(Path(folder) / WEIGHTS_PREFIX))
     spectrogram = features.log_filterbank_spectrogram(samples=audio.mono(), sample_rate=audio.sample_rate)
-    return transcriber.activations(features=spectrogram)
+    curves = transcriber.activations(features=spectrogram)
+    _last_analysis[:] = [(audio.samples, folder, spectrogram, curves)]
+    return spectrogram, curves
 
 
 def transcribe(
@@ -48,7 +58,7 @@ def transcribe(
     thresholds: peak-picking margins per class (BD, SD, TT, HH, CY).
     lane_rules: which refinements of lanes.RULES to apply.
     """
-    curves = activations(audio=audio, model_dir=model_dir)
+    _, curves = analyse(audio=audio, model_dir=model_dir)
     onsets = peaks.pick_onsets(activations=curves, thresholds=tuple(thresholds))
     lane_onsets = lanes.refine_lanes(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=onsets,
                                      rules=tuple(lane_rules))

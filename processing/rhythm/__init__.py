@@ -12,6 +12,7 @@ import librosa
 import numpy as np
 
 from processing.errors import AudioError
+from processing.rhythm import drum_tempo, segments
 
 BEATS_PER_BAR = 4
 ANALYSIS_HOP = 441  # 10 ms at 44.1 kHz
@@ -21,6 +22,8 @@ MIN_BEATS = 4
 REFINE_INLIER_FRACTION = 0.25
 REFINE_ITERATIONS = 4
 MIN_BPM, MAX_BPM = 60.0, 200.0
+# A tempo segment's constant-tempo grid keeps every tracked beat this close (s).
+SEGMENT_ERROR_S = 0.010
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,28 @@ class TempoMap:
     @property
     def mean_bpm(self) -> float:
         return float(60.0 * (self.beat_times.size - 1) / (self.beat_times[-1] - self.beat_times[0]))
+
+
+def drum_tempo_map(
+    *, drum_activations: np.ndarray, spectrogram: np.ndarray, duration_s: float
+) -> TempoMap:
+    """A tempo map that follows the drums: beats and downbeats tracked on ADTOF's drum
+    activations ((frames, 5) at 100 fps) and spectrogram ((frames, 84)), then made piecewise
+    constant (every beat within SEGMENT_ERROR_S of its segment's grid) so that the chart
+    changes tempo only where the song does.
+
+    Odd bars are not kept: the meter is the song's usual bar length.
+    """
+    beat_times, first_downbeat, bar_lengths = drum_tempo.estimate_tempo_map(
+        drum_activations=drum_activations, spectrogram=spectrogram
+    )
+    if beat_times.size < MIN_BEATS:
+        raise AudioError("No steady beat was found: the song may be silent or have no drums. Check the file plays.")
+    starts, times, periods = segments.tempo_segments(beat_times=beat_times, max_error_s=SEGMENT_ERROR_S)
+    regular = segments.segment_beat_times(starts=starts, times=times, periods=periods, n_beats=beat_times.size)
+    beats_per_bar = int(np.median(bar_lengths)) if len(bar_lengths) else BEATS_PER_BAR
+    return TempoMap(beat_times=np.asarray(regular, dtype=float), first_downbeat=int(first_downbeat),
+                    beats_per_bar=beats_per_bar)
 
 
 def estimate_global_tempo_map(*, mono: np.ndarray, sample_rate: int, duration_s: float | None = None) -> TempoMap:

@@ -1,0 +1,112 @@
+"""Tests of the beat/bar tracker and tempo segments on synthetic activations."""
+
+import numpy as np
+
+from processing.rhythm import bar_tracking
+from processing.rhythm import beat_tracking
+from processing.rhythm import drum_tempo as tempo_map
+from processing.rhythm.segments import segment_beat_times, tempo_segments
+
+FPS = 100.0
+
+
+def _pulses(times_s, n_frames, height=0.9):
+    """Activation with a 3-frame peak at each time (s)."""
+    activation = np.zeros(n_frames)
+    for t in times_s:
+        i = int(round(t * FPS))
+        activation[max(i - 1, 0):i + 2] = [height * 0.5, height, height * 0.5][max(1 - i, 0):]
+    return activation
+
+
+def _drums(beat_times, n_frames, pattern):
+    """(n_frames, 5) drum activations: class indices in pattern[k % len(pattern)] at beat k."""
+    activations = np.zeros((n_frames, 5))
+    for k, t in enumerate(beat_times):
+        for c in pattern[k % len(pattern)]:
+            activations[:, c] = np.maximum(activations[:, c], _pulses([t], n_frames))
+    return activations
+
+
+def test_steady_click_is_tracked_to_the_frame():
+    truth = 0.3 + 0.5 * np.arange(40)
+    beats = beat_tracking.track_beats(activation=_pulses(truth, int(truth[-1] * FPS) + 20))
+    assert len(beats) == len(truth)
+    assert np.abs(beats - truth).max() <= 0.011
+
+
+def test_tempo_ramp_is_followed():
+    periods = np.linspace(0.6, 0.45, 50)  # 100 to 133 BPM
+    truth = 0.2 + np.concatenate([[0.0], np.cumsum(periods[:-1])])
+    beats = beat_tracking.track_beats(activation=_pulses(truth, int(truth[-1] * FPS) + 30))
+    assert len(beats) == len(truth)
+    assert np.abs(beats - truth).max() <= 0.021
+
+
+def test_gap_without_drums_keeps_the_tempo():
+    truth = 0.25 + 0.5 * np.arange(80)
+    heard = truth[(truth < 12) | (truth > 24)]
+    beats = beat_tracking.track_beats(activation=_pulses(heard, int(truth[-1] * FPS) + 20))
+    in_gap = beats[(beats > 12.5) & (beats < 23.5)]
+    assert np.allclose(np.diff(in_gap), 0.5, atol=0.021)
+    after = beats[beats > 24.5]
+    assert np.abs(after - truth[np.searchsorted(truth, after - 0.1)]).max() <= 0.021
+
+
+def test_rock_pattern_finds_the_downbeat_after_a_pickup():
+    beats = 0.5 * np.arange(2, 66)  # beat 0 of the list is the bar's third beat
+    n = int(beats[-1] * FPS) + 60
+    bd, sd, hh, cy = 0, 1, 3, 4
+    bar = [(bd, hh, cy), (sd, hh), (bd, hh), (sd, hh)]
+    activations = _drums(beats, n, bar[2:] + bar[:2])
+    first, lengths = bar_tracking.track_bars(beat_times=beats, drum_activations=activations)
+    assert first == 2
+    assert set(lengths.tolist()) == {4}
+
+
+def test_waltz_pattern_gives_three_beat_bars():
+    beats = 0.4 + 0.5 * np.arange(60)
+    n = int(beats[-1] * FPS) + 60
+    bd, sd, hh, cy = 0, 1, 3, 4
+    activations = _drums(beats, n, [(bd, cy), (sd, cy), (sd, cy)])
+    first, lengths = bar_tracking.track_bars(beat_times=beats, drum_activations=activations)
+    assert first == 0
+    assert np.all(lengths == 3)
+
+
+def test_estimate_tempo_map_end_to_end():
+    beats = 0.1 + 0.4 * np.arange(70)
+    n = int(beats[-1] * FPS) + 20
+    activations = _drums(beats, n, [(0, 3, 4), (1, 3), (0, 3), (1, 3)])
+    beat_times, first, lengths = tempo_map.estimate_tempo_map(drum_activations=activations)
+    assert len(beat_times) == len(beats) and np.abs(beat_times - beats).max() <= 0.011
+    downbeats = tempo_map.downbeat_times(beat_times=beat_times, first_downbeat=first,
+                                         bar_lengths=lengths)
+    assert np.abs(downbeats - beats[::4]).max() <= 0.011
+
+
+def test_segments_bound_the_error_and_merge_steady_tempo():
+    rng = np.random.default_rng(0)
+    steady = 0.5 * np.arange(100) + rng.uniform(-0.004, 0.004, 100)
+    starts, times, periods = tempo_segments(beat_times=steady, max_error_s=0.01)
+    assert len(starts) == 1 and abs(periods[0] - 0.5) < 1e-3
+    two = np.concatenate([0.5 * np.arange(50), 24.5 + 0.4 * np.arange(1, 50)])
+    starts, times, periods = tempo_segments(beat_times=two, max_error_s=0.01)
+    assert starts.tolist() == [0, 49] and np.allclose(60 / periods, [120, 150])
+    for trial in range(50):
+        beats = np.cumsum(rng.uniform(0.3, 0.7) + rng.normal(0, 0.02, rng.integers(2, 90)))
+        for error in (0.005, 0.01, 0.035):
+            starts, times, periods = tempo_segments(beat_times=beats, max_error_s=error)
+            model = segment_beat_times(starts=starts, times=times, periods=periods,
+                                       n_beats=len(beats))
+            assert np.abs(model - beats).max() <= error + 1e-9
+
+
+def test_short_and_silent_inputs():
+    assert beat_tracking.track_beats(activation=np.zeros(0)).size == 0
+    assert beat_tracking.track_beats(activation=np.zeros(5)).size <= 1
+    silent = beat_tracking.track_beats(activation=np.zeros(1000))
+    assert np.all(np.diff(silent) > 0)
+    first, lengths = bar_tracking.track_bars(beat_times=np.array([0.5]),
+                                             drum_activations=np.zeros((100, 5)))
+    assert first == 0 and lengths.tolist() == [4]
