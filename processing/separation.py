@@ -138,6 +138,7 @@ def ensure_model(*, model_dir: Path) -> None:
     except ModelMissingError as missing:
         reason = missing
     folder = model_folder(model_dir=model_dir)
+    created_parent = not folder.parent.exists()
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}-download-", dir=folder.parent))
     try:
@@ -156,6 +157,8 @@ def ensure_model(*, model_dir: Path) -> None:
         raise ModelMissingError(f"{reason} Downloading it failed: {error}") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created_parent and not folder.exists():
+            folder.parent.rmdir()  # a failed first download leaves the model folder as it was
 
 
 def _conv_n_filters(*, checkpoint_prefix: str) -> list[int]:
