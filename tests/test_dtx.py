@@ -14,8 +14,8 @@ SOUNDS = ChipSounds(bgm="bgm.ogg", lanes={lane: f"chips/{lane.value}.wav" for la
 ROUND_TRIP_TOLERANCE_S = 0.001
 
 
-def _chart(beat_times: np.ndarray, first_downbeat: int, notes: list[Note]) -> Chart:
-    return Chart(tempo_map=TempoMap(beat_times=beat_times, first_downbeat=first_downbeat), notes=notes,
+def _chart(beat_times: np.ndarray, first_downbeat: int, notes: list[Note], **meter) -> Chart:
+    return Chart(tempo_map=TempoMap(beat_times=beat_times, first_downbeat=first_downbeat, **meter), notes=notes,
                  quantisation_errors_s=np.zeros(len(notes)))
 
 
@@ -42,6 +42,22 @@ def test_changing_tempo_round_trip():
     notes = [Note(tick=t, lane=Lane.HIHAT_CLOSED) for t in range(0, 47 * TICKS_PER_BEAT, 12)]
     errors = _round_trip_errors(_chart(beats, first_downbeat=1, notes=notes))
     assert np.max(np.abs(errors)) < ROUND_TRIP_TOLERANCE_S
+
+
+def test_odd_bars_round_trip_and_the_meter_comes_back():
+    beats = 0.2 + np.concatenate([[0.0], np.cumsum(np.concatenate([np.full(12, 0.5), np.linspace(0.5, 0.45, 30)]))])
+    # bars of 4, 2 (with triplets: 2 beats divide 384 ticks exactly), 4, 3 (sixteenths only), then 4/4
+    notes = [Note(tick=t, lane=Lane.BASS_DRUM) for t in range(0, 40 * TICKS_PER_BEAT, 12)]
+    notes += [Note(tick=t, lane=Lane.SNARE) for t in range(5 * TICKS_PER_BEAT, 6 * TICKS_PER_BEAT, 16)]
+    chart = _chart(beats, 1, notes, beats_per_bar=4, bar_lengths=(4, 2, 4, 3))
+    text = write_dtx(chart=chart, header=DtxHeader(title="t"), sounds=SOUNDS)
+    assert ": 0.5\r\n" in text and ": 0.75\r\n" in text, "odd bars carry their length on channel 02"
+    errors = _round_trip_errors(chart)
+    assert np.max(np.abs(errors)) < ROUND_TRIP_TOLERANCE_S
+    bar_starts = parse_dtx(text=text).bar_times_s
+    bar_lengths_s = np.diff(bar_starts)
+    assert np.min(np.abs(bar_lengths_s - 1.0)) < 0.001, "a 2-beat bar at 120 BPM"
+    assert np.min(np.abs(bar_lengths_s - 1.5)) < 0.01, "a 3-beat bar as the tempo starts to rise"
 
 
 def test_file_format_rules():

@@ -107,6 +107,8 @@ class _BarLayout:
     offset_s: audio time (s) of beat 0; the offset bar, which starts with the BGM chip,
         lasts that long and holds the notes before beat 0, placed by time.
     upbeat_bars: lengths in beats of the bars from beat 0 to the first downbeat.
+    bar_lengths: beats of each bar from the first full bar on, where the song's bars are
+        not all of the meter; bars past the list have `beats_per_bar` beats.
     """
 
     lead_in_bars: int
@@ -114,18 +116,23 @@ class _BarLayout:
     first_downbeat: int
     beats_per_bar: int
     start_bpm: float
+    bar_lengths: tuple[int, ...] = ()
 
     @classmethod
     def for_chart(cls, chart: Chart) -> "_BarLayout":
         tempo_map = chart.tempo_map
         start_bpm = float(tempo_map.beat_bpms()[0])
         bar_s = tempo_map.beats_per_bar * 60.0 / start_bpm
+        meter = tempo_map.beats_per_bar
+        upbeat, whole_bars = tempo_map.first_downbeat % meter, tempo_map.first_downbeat // meter
         return cls(
             lead_in_bars=max(1, math.ceil(LEAD_IN_S / bar_s)),
             offset_s=float(tempo_map.beat_times[0]),
-            first_downbeat=tempo_map.first_downbeat % tempo_map.beats_per_bar,
-            beats_per_bar=tempo_map.beats_per_bar,
+            first_downbeat=upbeat,
+            beats_per_bar=meter,
             start_bpm=start_bpm,
+            # Whole bars before the first downbeat are bars of the meter.
+            bar_lengths=(meter,) * whole_bars + tuple(tempo_map.bar_lengths) if tempo_map.bar_lengths else (),
         )
 
     @property
@@ -151,16 +158,19 @@ class _BarLayout:
         return self.first_grid_bar + len(self.upbeat_bars)
 
     def bar_length_lines(self) -> list[str]:
-        """Channel-02 lines: every bar before the first full one is short; DTX keeps a bar
-        length until it is set again, so the first full bar sets the meter's (1 for 4/4)."""
+        """Channel-02 lines wherever a bar's length differs from the bar before it: DTX keeps
+        a bar length until it is set again (a 4/4 bar is 1)."""
         lengths = []
         if self.has_offset_bar:
             lengths.append((self.bgm_bar, f"{self.offset_s * self.start_bpm / 240.0:.9f}"))
         for index, beats in enumerate(self.upbeat_bars):
             lengths.append((self.first_grid_bar + index, f"{beats / 4:g}"))
-        full = f"{self.beats_per_bar / 4:g}"
-        if lengths or full != "1":
-            lengths.append((self.first_full_bar, full))
+        current = "1" if not lengths else None
+        for index, beats in enumerate((*self.bar_lengths, self.beats_per_bar)):
+            value = f"{beats / 4:g}"
+            if value != current:
+                lengths.append((self.first_full_bar + index, value))
+                current = value
         return [f"#{encode_bar(bar)}{CHANNEL_BAR_LENGTH}: {value}" for bar, value in lengths]
 
     def place(self, *, chart: Chart, tick: int) -> tuple[int, Fraction]:
@@ -173,6 +183,10 @@ class _BarLayout:
         tick = max(tick, 0)
         bar, start = self.first_grid_bar, 0
         for beats in self.upbeat_bars:
+            if tick < start + beats * TICKS_PER_BEAT:
+                return bar, Fraction(tick - start, beats * TICKS_PER_BEAT)
+            bar, start = bar + 1, start + beats * TICKS_PER_BEAT
+        for beats in self.bar_lengths:
             if tick < start + beats * TICKS_PER_BEAT:
                 return bar, Fraction(tick - start, beats * TICKS_PER_BEAT)
             bar, start = bar + 1, start + beats * TICKS_PER_BEAT

@@ -33,12 +33,15 @@ class TempoMap:
     beat_times: (n_beats,) seconds from the start of the audio, increasing; beat 0 is the
         first beat at or after 0 s.
     first_downbeat: index into beat_times of the first beat that starts a bar.
-    beats_per_bar: beats in every bar (4/4 throughout in this version).
+    beats_per_bar: the meter: beats in a bar.
+    bar_lengths: beats in each bar from the first downbeat on, where some bars are not of
+        the meter (an odd 2/4 bar, say); bars past the list have beats_per_bar beats.
     """
 
     beat_times: np.ndarray
     first_downbeat: int = 0
     beats_per_bar: int = BEATS_PER_BAR
+    bar_lengths: tuple[int, ...] = ()
 
     def beat_positions(self, times: np.ndarray) -> np.ndarray:
         """Fractional beat indices (beat 0 = beat_times[0]) of `times` in seconds.
@@ -85,7 +88,7 @@ def drum_tempo_map(
     constant (every beat within SEGMENT_ERROR_S of its segment's grid) so that the chart
     changes tempo only where the song does.
 
-    Odd bars are not kept: the meter is the song's usual bar length.
+    The meter is the song's usual bar length; bars the tracker finds shorter are kept.
     """
     beat_times, first_downbeat, bar_lengths = drum_tempo.estimate_tempo_map(
         drum_activations=drum_activations, spectrogram=spectrogram
@@ -95,8 +98,10 @@ def drum_tempo_map(
     starts, times, periods = segments.tempo_segments(beat_times=beat_times, max_error_s=SEGMENT_ERROR_S)
     regular = segments.segment_beat_times(starts=starts, times=times, periods=periods, n_beats=beat_times.size)
     beats_per_bar = int(np.median(bar_lengths)) if len(bar_lengths) else BEATS_PER_BAR
+    odd_bars = any(int(length) != beats_per_bar for length in bar_lengths)
     return TempoMap(beat_times=np.asarray(regular, dtype=float), first_downbeat=int(first_downbeat),
-                    beats_per_bar=beats_per_bar)
+                    beats_per_bar=beats_per_bar,
+                    bar_lengths=tuple(int(length) for length in bar_lengths) if odd_bars else ())
 
 
 def estimate_global_tempo_map(*, mono: np.ndarray, sample_rate: int, duration_s: float | None = None) -> TempoMap:
