@@ -14,11 +14,12 @@ stop_all() {
   echo; echo "Stopping…"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  exit 0
 }
 trap stop_all INT TERM EXIT
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir var/redis --appendonly yes --save "" \
-  --logfile var/redis/redis.log &
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$PWD/var/redis" --appendonly yes --save "" \
+  --logfile "$PWD/var/redis/redis.log" &
 pids+=($!)
 $PY manage.py migrate --noinput
 $PY manage.py rqworker default &
