@@ -35,8 +35,7 @@ def main() -> None:
         audio = decode(path=song)
         started = time.perf_counter()
         spectrogram, activations = adtof.analyse(audio=audio, model_dir=args.model_dir)
-        tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram,
-                                          duration_s=audio.duration_s)
+        tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
         elapsed = time.perf_counter() - started
         beats = tempo_map.beat_times
         downbeats = beats[tempo_map.first_downbeat % tempo_map.beats_per_bar::tempo_map.beats_per_bar]

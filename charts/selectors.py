@@ -13,7 +13,7 @@ from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.package import package_chart_files, package_folder
 
 # Package files the browser may fetch: the audio and the chip sounds, nothing else.
-SERVABLE_PACKAGE_FILE = re.compile(r"^(bgm\.ogg|preview\.ogg|chips/[A-Z]{2,3}\.wav)$")
+SERVABLE_PACKAGE_FILE = re.compile(r"bgm\.ogg|preview\.ogg|chips/[A-Z]{2,3}\.wav")
 
 Viewer = AbstractBaseUser | AnonymousUser
 
@@ -68,7 +68,7 @@ def chart_version_view(*, version: ChartVersion, difficulty: str) -> dict:
 
 def chart_version_package_file(*, version: ChartVersion, name: str) -> bytes:
     """The bytes of an audio file inside the version's package; Http404 for anything else."""
-    if not version.package or not SERVABLE_PACKAGE_FILE.match(name):
+    if not version.package or not SERVABLE_PACKAGE_FILE.fullmatch(name):
         raise Http404("No such file.")
     with version.package.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         try:

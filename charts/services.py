@@ -114,13 +114,15 @@ def song_create(
         sample_rate=info.sample_rate,
         channels=info.channels,
     )
+    committed = []
     try:
         with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(True))  # runs before the enqueue callback
             song.upload.save(Path(uploaded_file.name).name, uploaded_file, save=False)
             song.save()
             return chart_version_create(song=song, track=track, parameters=parameters or {})
     except BaseException:
-        if song.upload.name:
+        if song.upload.name and not committed:
             song.upload.storage.delete(song.upload.name)
         raise
 

@@ -74,7 +74,10 @@ def chart_version_rerun(request: HttpRequest, song_id: int) -> HttpResponse:
 def chart_version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
     if request.htmx:
-        return render(request, "charts/song_detail.html#version-status", {"version": version})
+        response = render(request, "charts/song_detail.html#version-status", {"version": version})
+        if version.status == version.Status.DONE and request.htmx.current_url_abs_path == request.path:
+            response["HX-Refresh"] = "true"  # the chart page's preview needs the whole page
+        return response
     context = {"version": version, "song": version.song, "difficulty_labels": version.levels.keys()}
     return render(request, "charts/chart_version_detail.html", context)
 
@@ -119,5 +122,6 @@ def chart_version_file(request: HttpRequest, version_id: int, name: str) -> Http
 @require_GET
 def song_audio(request: HttpRequest, song_id: int) -> FileResponse:
     song = selectors.song_get(viewer=request.user, song_id=song_id)
-    content_type = mimetypes.guess_type(song.upload.name)[0] or "application/octet-stream"
+    guessed = mimetypes.guess_type(song.upload.name)[0] or ""
+    content_type = guessed if guessed.startswith("audio/") else "application/octet-stream"
     return FileResponse(song.upload.open("rb"), content_type=content_type)

@@ -32,6 +32,8 @@ LANE_PRIORITY = {
 }
 FLAM_S = 0.030  # two hand hits closer than this are one stroke to a player below MASTER
 LEVEL_WINDOW_S = 30.0
+# Computed levels stop here so that the three steps above BASIC still fit under 990.
+MAX_COMPUTED_LEVEL = 960
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def chart_level(*, chart: Chart) -> int:
     _, counts = np.unique(ticks, return_counts=True)
     independence = float(counts[counts > 1].sum()) / ticks.size
     score = 60 + 40 * mean_density + 15 * peak_density + 100 * independence
-    return int(np.clip(round(score), 100, 990))
+    return int(np.clip(round(score), 100, MAX_COMPUTED_LEVEL))
 
 
 def leveled_difficulties(*, chart: Chart) -> list[tuple[DifficultySpec, Chart, int]]:

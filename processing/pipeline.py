@@ -122,9 +122,7 @@ def convert(
     follows_drums = TRACKS[DRUM_TEMPO_TRACK].is_available(model_dir=model_dir)
     if follows_drums:
         spectrogram, drum_activations = adtof.analyse(audio=decoded, model_dir=model_dir)
-        tempo_map = rhythm.drum_tempo_map(
-            drum_activations=drum_activations, spectrogram=spectrogram, duration_s=decoded.duration_s
-        )
+        tempo_map = rhythm.drum_tempo_map(drum_activations=drum_activations, spectrogram=spectrogram)
     else:
         tempo_map = rhythm.estimate_global_tempo_map(
             mono=mono, sample_rate=decoded.sample_rate, duration_s=decoded.duration_s

@@ -40,6 +40,12 @@ def test_upload_convert_download(logged_in_client, groove_file, run_worker, tmp_
     assert 'data-status="done"' in html
     assert "hx-trigger" not in html, "polling must stop once the job has ended"
     assert "120.0 BPM" in html and "MASTER" in html
+    on_chart_page = logged_in_client.get(
+        reverse("chart-version-detail", args=[version.pk]), HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver" + reverse("chart-version-detail", args=[version.pk]),
+    )
+    assert on_chart_page["HX-Refresh"] == "true", "the chart page reloads to show its preview"
+    assert "HX-Refresh" not in fragment, "the song page just swaps the finished status in"
 
     download = logged_in_client.get(reverse("chart-version-download", args=[version.pk]))
     assert download.status_code == 200

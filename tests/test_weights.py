@@ -4,7 +4,6 @@ import functools
 import http.server
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 

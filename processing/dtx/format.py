@@ -31,10 +31,6 @@ def encode_base36(number: int) -> str:
     return BASE36[number // 36] + BASE36[number % 36]
 
 
-def decode_base36(text: str) -> int:
-    return int(text, 36)
-
-
 def encode_bar(bar: int) -> str:
     """Three-character bar number: 0..999 as decimals, then A00 = 1000 ... Z99 = 3599."""
     if not 0 <= bar <= MAX_BAR:

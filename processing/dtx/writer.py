@@ -2,7 +2,8 @@
 
 Layout: empty lead-in bars at the song's first tempo; an offset bar that starts with the
 BGM chip and lasts exactly until beat 0 of the tempo map (its length set on channel 02);
-short bars for the beats before the first downbeat; then one 4/4 bar per four beats. The
+short bars for the beats before the first downbeat; then the bars of the tempo map (its meter,
+or the odd bar lengths it carries). The
 BGM starts on a bar line, grid notes sit on exact DTX ticks, and every bar line after the
 upbeat sits on a downbeat of the music.
 """
@@ -94,8 +95,9 @@ def _format_bpm(bpm: float) -> str:
     return f"{bpm:.{BPM_DECIMALS}f}"
 
 
-# Bars between beat 0 and the first downbeat, by how many beats precede it. A 3-beat bar is
-# written as 2 + 1 because 384 ticks do not divide into 3 x 48 grid ticks.
+# Bars between beat 0 and the first downbeat, by how many beats precede it. The 3-beat upbeat
+# is written as 2 + 1 because 384 ticks do not divide into 3 x 48 grid ticks; a 3-beat bar of
+# the song itself stays one bar, where DTXMania's 384 ticks place triplets up to a tick off.
 UPBEAT_BARS = {0: (), 1: (1,), 2: (2,), 3: (2, 1)}
 
 

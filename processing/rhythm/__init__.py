@@ -80,9 +80,7 @@ class TempoMap:
         return float(60.0 * (self.beat_times.size - 1) / (self.beat_times[-1] - self.beat_times[0]))
 
 
-def drum_tempo_map(
-    *, drum_activations: np.ndarray, spectrogram: np.ndarray, duration_s: float
-) -> TempoMap:
+def drum_tempo_map(*, drum_activations: np.ndarray, spectrogram: np.ndarray) -> TempoMap:
     """A tempo map that follows the drums: beats and downbeats tracked on ADTOF's drum
     activations ((frames, 5) at 100 fps) and spectrogram ((frames, 84)), then made piecewise
     constant (every beat within SEGMENT_ERROR_S of its segment's grid) so that the chart
@@ -149,7 +147,8 @@ def refit_to_onsets(*, tempo_map: TempoMap, onset_times: np.ndarray, duration_s:
     refitted = constant_tempo_map(period_s=period, phase_s=phase, duration_s=duration_s)
     downbeat_time = tempo_map.beat_times[tempo_map.first_downbeat]
     nearest = int(np.argmin(np.abs(refitted.beat_times - downbeat_time)))
-    return TempoMap(beat_times=refitted.beat_times, first_downbeat=nearest % tempo_map.beats_per_bar)
+    meter = tempo_map.beats_per_bar
+    return TempoMap(beat_times=refitted.beat_times, first_downbeat=nearest % meter, beats_per_bar=meter)
 
 
 def override_tempo_map(
@@ -162,7 +161,8 @@ def override_tempo_map(
                   if first_downbeat_s is None else first_downbeat_s)
     grid = constant_tempo_map(period_s=period, phase_s=downbeat_s, duration_s=duration_s)
     nearest = int(np.argmin(np.abs(grid.beat_times - downbeat_s)))
-    return TempoMap(beat_times=grid.beat_times, first_downbeat=nearest % tempo_map.beats_per_bar)
+    meter = tempo_map.beats_per_bar
+    return TempoMap(beat_times=grid.beat_times, first_downbeat=nearest % meter, beats_per_bar=meter)
 
 
 def refine_grid(*, onset_times: np.ndarray, period_s: float, phase_s: float) -> tuple[float, float]:

@@ -1,4 +1,5 @@
-"""What every transcription track produces, and the registry of tracks."""
+"""What every transcription track produces (hits) and is (a Track); the registry of tracks
+is in `processing.transcription`."""
 
 from __future__ import annotations
 

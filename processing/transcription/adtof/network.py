@@ -19,7 +19,6 @@ import tensorflow as tf  # noqa: E402
 
 N_BANDS = 84
 CLASSES = ("BD", "SD", "TT", "HH", "CY")  # bass drum, snare, toms, hi-hat, cymbals+ride
-GM_NOTES = (35, 38, 47, 42, 49)  # upstream's General MIDI pitch per class
 N_MODEL_TENSORS = 44  # weights in the checkpoint that inference reads
 GRU_UNITS = 60
 # Upstream feeds at most this many frames per call and splits longer inputs
