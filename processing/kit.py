@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
+from processing.audio import SAMPLE_RATE
 from processing.lanes import Lane
 
-SAMPLE_RATE = 44_100
 SEED = 2024
 PEAK_LEVEL = 0.89  # about -1 dBFS
 FADE_OUT_S = 0.005

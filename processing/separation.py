@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from processing.audio import SAMPLE_RATE  # Spleeter's models work at the pipeline's rate
 from processing.errors import PipelineError
 
-SAMPLE_RATE = 44_100
 MODEL_NAME = "4stems"
 STEMS = ("drums", "bass", "vocals", "other")
 BACKING_STEMS = ("bass", "vocals", "other")

@@ -33,7 +33,7 @@ from processing.lanes import Lane
 
 LEAD_IN_S = 2.0
 # An offset shorter than this (the audio starts on beat 0) needs no bar of its own.
-MIN_PICKUP_S = 0.001
+MIN_OFFSET_S = 0.001
 BPM_DECIMALS = 4
 GENERATOR_COMMENT = "; Created by Audio2DTX"
 BGM_CHIP_ID = "01"
@@ -139,7 +139,7 @@ class _BarLayout:
 
     @property
     def has_offset_bar(self) -> bool:
-        return self.offset_s >= MIN_PICKUP_S
+        return self.offset_s >= MIN_OFFSET_S
 
     @property
     def bgm_bar(self) -> int:

@@ -22,6 +22,8 @@ MIN_BEATS = 4
 REFINE_INLIER_FRACTION = 0.25
 REFINE_ITERATIONS = 4
 MIN_BPM, MAX_BPM = 60.0, 200.0
+# How far past its ends the grid extends (beats): far beyond any song.
+EXTRAPOLATION_BEATS = 1e6
 # A tempo segment's constant-tempo grid keeps every tracked beat this close (s).
 SEGMENT_ERROR_S = 0.010
 
@@ -49,27 +51,24 @@ class TempoMap:
         Between beats the position is linear in time; before the first and after the last
         beat the edge beat periods continue the grid.
         """
-        times = np.asarray(times, dtype=float)
-        beats = self.beat_times
-        indices = np.arange(beats.size, dtype=float)
-        positions = np.interp(times, beats, indices)
-        first_period, last_period = beats[1] - beats[0], beats[-1] - beats[-2]
-        before, after = times < beats[0], times > beats[-1]
-        positions[before] = (times[before] - beats[0]) / first_period
-        positions[after] = indices[-1] + (times[after] - beats[-1]) / last_period
-        return positions
+        indices, times_of_beats = self._extended_grid()
+        return np.interp(np.asarray(times, dtype=float), times_of_beats, indices)
 
     def times_at(self, beat_positions: np.ndarray) -> np.ndarray:
         """Seconds at fractional beat indices: the inverse of `beat_positions`."""
-        positions = np.asarray(beat_positions, dtype=float)
+        indices, times_of_beats = self._extended_grid()
+        return np.interp(np.asarray(beat_positions, dtype=float), indices, times_of_beats)
+
+    def _extended_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """(beat indices, beat times) with one far beat added at each end along the edge
+        periods, so that linear interpolation also extrapolates the grid."""
         beats = self.beat_times
-        indices = np.arange(beats.size, dtype=float)
-        times = np.interp(positions, indices, beats)
         first_period, last_period = beats[1] - beats[0], beats[-1] - beats[-2]
-        before, after = positions < 0, positions > indices[-1]
-        times[before] = beats[0] + positions[before] * first_period
-        times[after] = beats[-1] + (positions[after] - indices[-1]) * last_period
-        return times
+        last = beats.size - 1
+        indices = np.concatenate([[-EXTRAPOLATION_BEATS], np.arange(beats.size), [last + EXTRAPOLATION_BEATS]])
+        times = np.concatenate([[beats[0] - EXTRAPOLATION_BEATS * first_period], beats,
+                                [beats[-1] + EXTRAPOLATION_BEATS * last_period]])
+        return indices.astype(float), times
 
     def beat_bpms(self) -> np.ndarray:
         """(n_beats - 1,) tempo in BPM of each beat interval."""
