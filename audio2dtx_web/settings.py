@@ -113,6 +113,8 @@ A2D_MIN_DURATION_S = float(os.environ.get("A2D_MIN_DURATION_S", "5"))
 A2D_MAX_DURATION_S = float(os.environ.get("A2D_MAX_DURATION_S", str(15 * 60)))
 A2D_JOB_TIMEOUT_S = int(os.environ.get("A2D_JOB_TIMEOUT_S", str(30 * 60)))
 A2D_QUEUE = "default"
+# How often a worker renews the heartbeat of the job it runs; three missed beats mark it lost.
+A2D_WORKER_HEARTBEAT_S = int(os.environ.get("A2D_WORKER_HEARTBEAT_S", "10"))
 
 RQ_QUEUES = {
     A2D_QUEUE: {

@@ -19,6 +19,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
+from rq.registry import StartedJobRegistry
+from rq.timeouts import TimerDeathPenalty
 
 from charts.models import ChartVersion, Song
 from processing import audio
@@ -201,3 +203,26 @@ def chart_version_mark_failed(*, version_id: int, message: str) -> None:
     ChartVersion.objects.filter(pk=version_id).exclude(
         status__in=[ChartVersion.Status.DONE, ChartVersion.Status.FAILED]
     ).update(status=ChartVersion.Status.FAILED, error_message=message, finished_at=timezone.now())
+
+
+def chart_version_fail_if_abandoned(*, version: ChartVersion) -> ChartVersion:
+    """`version` as it stands, failed first if the worker running it has died.
+
+    A worker renews the heartbeat of its job every few seconds (processing.jobs.ChartWorker);
+    when the worker is killed (out of memory, SIGKILL, machine lost) the heartbeat lapses and
+    RQ's cleanup of the started-job registry calls the job's failure callback, which fails the
+    version with a message. Workers run that cleanup only between jobs, so the page that
+    watches a version runs it too: a lost job never shows as running for long.
+    """
+    if version.is_finished:
+        return version
+    queue = django_rq.get_queue(settings.A2D_QUEUE)
+    # The web serves requests in threads, where RQ's default (signal-based) callback timeout cannot run.
+    registry = StartedJobRegistry(queue=queue, death_penalty_class=TimerDeathPenalty)
+    try:
+        registry.cleanup()
+    except RedisError:
+        logger.warning("Could not check the queue for abandoned jobs", exc_info=True)
+        return version
+    version.refresh_from_db()
+    return version

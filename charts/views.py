@@ -73,6 +73,7 @@ def chart_version_rerun(request: HttpRequest, song_id: int) -> HttpResponse:
 @require_GET
 def chart_version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+    version = services.chart_version_fail_if_abandoned(version=version)
     if request.htmx:
         response = render(request, "charts/song_detail.html#version-status", {"version": version})
         if version.status == version.Status.DONE and request.htmx.current_url_abs_path == request.path:

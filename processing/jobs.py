@@ -5,25 +5,32 @@ outcome through charts.services. Every way a job can end badly lands in
 `chart_version_mark_failed` with a sentence for the user:
 - the pipeline raises PipelineError: its own message;
 - anything else raises: a generic message (the traceback stays in RQ's failed registry);
-- the job times out, or its worker is lost (RQ's abandoned-job cleanup): `on_job_failure`;
-- the work horse is killed (out of memory, SIGKILL): `ChartWorker.handle_work_horse_killed`.
+- the job times out: `on_job_failure`;
+- the worker is killed mid-job (out of memory, SIGKILL, machine lost): its heartbeat lapses
+  and RQ's abandoned-job cleanup calls `on_job_failure` (see `ChartWorker`).
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rq import Worker, get_current_job
+from rq import SimpleWorker, get_current_job
 from rq.exceptions import AbandonedJobError
+from rq.executions import Execution
 from rq.job import Job
+from rq.worker import WorkerStatus
 from rq.timeouts import JobTimeoutException
 
 from processing.errors import PipelineError
 
 logger = logging.getLogger(__name__)
+
+# A running job's heartbeat lives this many beats: a worker that misses them is taken for dead.
+HEARTBEATS_TO_LAPSE = 3
 
 UNEXPECTED_ERROR = "Something went wrong while converting this song. Try again, or try another track."
 TIMED_OUT = "The conversion took longer than its time limit ({limit}) and was stopped. Try a shorter song, or try again later."
@@ -102,30 +109,54 @@ def _mark_failed(job: Job, message: str) -> None:
         chart_version_mark_failed(version_id=version_id, message=message)
 
 
-class ChartWorker(Worker):
-    """RQ's worker, plus:
-    - the pipeline's libraries (librosa, TensorFlow: seconds to import) are imported once
-      here, so each forked work horse starts with them;
-    - a work horse killed mid-job fails its chart version (RQ moves such a job to the failed
-      registry without calling its failure callback).
+class ChartWorker(SimpleWorker):
+    """RQ's worker, running each job in the worker process itself instead of a forked work horse.
 
-    Each job still runs in its own forked horse: a crash or an out-of-memory kill takes one
-    job, not the worker, and a job's memory returns to the system when it ends.
+    The pipeline's models (Spleeter's TensorFlow graph and session, the Frame_RNN) are
+    built on a process's first job and kept by the modules that own them: a forked horse
+    would rebuild them for every song (9-15 s for Spleeter) and throw them away.
+
+    The price is that a crash or an out-of-memory kill takes the worker (Docker restarts
+    it), so the job it held must not wait for its time limit to be declared lost: a
+    thread renews the job's heartbeat every `A2D_WORKER_HEARTBEAT_S` seconds, and once
+    HEARTBEATS_TO_LAPSE beats are missed RQ's abandoned-job cleanup (run by workers
+    between jobs and by the page that shows the job's progress) fails the chart version.
     """
 
     def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
         super().__init__(*args, **kwargs)
+        self.job_monitoring_interval = settings.A2D_WORKER_HEARTBEAT_S
+        # Imported once, before the first job: librosa and TensorFlow take seconds.
         import processing.pipeline  # noqa: F401
         import processing.transcription.adtof.network  # noqa: F401
 
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return HEARTBEATS_TO_LAPSE * self.job_monitoring_interval
+
     def execute_job(self, job: Job, queue) -> None:
-        from django.db import connections
+        from django.db import close_old_connections
 
-        # The horse is forked from this process: it must not inherit an open database socket.
-        connections.close_all()
-        super().execute_job(job, queue)
+        # A long-lived process must not reuse a database connection that went stale between jobs.
+        close_old_connections()
+        execution = self.prepare_execution(job)
+        finished = threading.Event()
+        beats = threading.Thread(target=self._beat, kwargs={"job": job, "execution": execution, "finished": finished},
+                                 name="job-heartbeat", daemon=True)
+        beats.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            finished.set()
+            beats.join()
+            close_old_connections()
+        self.set_state(WorkerStatus.IDLE)
 
-    def handle_work_horse_killed(self, job: Job, retpid, ret_val, rusage) -> None:
-        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
-        logger.warning("Work horse for job %s was killed (status %s)", job.id, ret_val)
-        _mark_failed(job, WORKER_LOST)
+    def _beat(self, *, job: Job, execution: Execution, finished: threading.Event) -> None:
+        """Renew the worker's, the execution's and the job's heartbeats until the job ends."""
+        while not finished.wait(self.job_monitoring_interval):
+            try:
+                self.maintain_heartbeats(job, execution)
+            except Exception:  # a missed beat is retried; the job itself must go on
+                logger.warning("Could not renew the heartbeat of job %s", job.id, exc_info=True)

@@ -24,7 +24,9 @@ file that Spleeter writes once a download is complete.
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import time
 import re
 import shutil
 import tempfile
@@ -52,6 +54,8 @@ FETCH_HINT = "run `python manage.py fetch_models` on a machine that can reach Gi
 SEGMENT_BLOCKS = 1
 
 ProgressCallback = Callable[[float], None]
+
+logger = logging.getLogger(__name__)
 
 
 class ModelMissingError(PipelineError):
@@ -234,7 +238,10 @@ def _load_model(*, folder: str) -> _Model:
 
     maxsize=1: a different folder replaces the model instead of holding two in memory.
     """
-    return _build_model(folder=folder)
+    started = time.perf_counter()
+    model = _build_model(folder=folder)
+    logger.info("Built Spleeter's %s graph from %s in %.1f s", MODEL_NAME, folder, time.perf_counter() - started)
+    return model
 
 
 def segment_frames(

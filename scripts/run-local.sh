@@ -22,7 +22,16 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$PWD/var/redis" --appe
   --logfile "$PWD/var/redis/redis.log" &
 pids+=($!)
 $PY manage.py migrate --noinput
-$PY manage.py rqworker default &
+# Jobs run inside the worker, so a song that exhausts memory takes the worker down: start
+# another, as Docker's restart policy does (the lost job is failed once its heartbeat lapses).
+(
+  trap 'kill "$worker" 2>/dev/null; wait "$worker"; exit 0' TERM
+  while true; do
+    $PY manage.py rqworker default & worker=$!
+    wait "$worker" || true
+    echo "The worker stopped; starting another in 2 s."; sleep 2
+  done
+) &
 pids+=($!)
 echo "Audio2DTX on http://127.0.0.1:8000 (Ctrl-C to stop)"
 $PY manage.py runserver 127.0.0.1:8000 --noreload &

@@ -130,8 +130,8 @@ def worker_environment(redis_url: str, media_root: Path, **extra: str) -> dict[s
         A2D_REDIS_URL=redis_url,
         A2D_MEDIA_ROOT=str(media_root),
         A2D_MODEL_DIR=str(SHARED_MODELS),
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -154,10 +154,10 @@ def start_worker(redis_url, media_root):
     """Start a long-running RQ worker; it is stopped after the test."""
     workers: list[subprocess.Popen] = []
 
-    def start() -> subprocess.Popen:
+    def start(**extra_env: str) -> subprocess.Popen:
         worker = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "rqworker", settings.A2D_QUEUE],
-            env=worker_environment(redis_url, media_root), cwd=ROOT,
+            env=worker_environment(redis_url, media_root, **extra_env), cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         workers.append(worker)

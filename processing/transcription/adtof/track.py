@@ -7,6 +7,8 @@ left crash) from the audio around each hit.
 
 from __future__ import annotations
 
+import logging
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,13 +24,18 @@ WEIGHTS_PREFIX = "Frame_RNN_adtofAll_0"
 # The network's class (index into its outputs) behind each refined lane: its activation is the hit's velocity.
 CLASS_OF_LANE = {"BD": 0, "SD": 1, "HT": 2, "LT": 2, "FT": 2, "HH": 3, "HHO": 3, "LP": 3, "CY": 4, "RD": 4, "LC": 4}
 
+logger = logging.getLogger(__name__)
+
 
 @lru_cache(maxsize=2)
 def load_transcriber(weights_prefix: str):
     """The Frame_RNN with its compiled functions, built once per process and reused."""
     from processing.transcription.adtof.network import Transcriber  # TensorFlow loads only when needed
 
-    return Transcriber(weights_prefix=weights_prefix)
+    started = time.perf_counter()
+    transcriber = Transcriber(weights_prefix=weights_prefix)
+    logger.info("Built the Frame_RNN from %s in %.1f s", weights_prefix, time.perf_counter() - started)
+    return transcriber
 
 
 # The last analysis, kept while its audio is alive: the tempo map and the transcription of
