@@ -26,6 +26,7 @@ from rq.worker import WorkerStatus
 from rq.timeouts import JobTimeoutException
 
 from processing.errors import PipelineError
+from processing.memory import release_freed_memory
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class ChartWorker(SimpleWorker):
             finished.set()
             beats.join()
             close_old_connections()
+            release_freed_memory()
         self.set_state(WorkerStatus.IDLE)
 
     def _beat(self, *, job: Job, execution: Execution, finished: threading.Event) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from processing.dtx import ChipSounds
 from processing.dtx.format import LINE_END, UTF8_BOM, safe_header_value
 from processing.dtx.reader import decode_dtx_bytes
 from processing.lanes import Lane
+from processing.preview import preview_clip
 
 BGM_FILE = "bgm.ogg"
 PREVIEW_FILE = "preview.ogg"
@@ -77,32 +77,46 @@ def _kit_wav_bytes(lane: Lane) -> bytes:
     return _wav_bytes(kit.chip_sound(lane=lane), kit.SAMPLE_RATE)
 
 
-def write_package(
-    *, out_path: Path, title: str, difficulties: list[Difficulty], bgm_samples: np.ndarray,
-    preview_samples: np.ndarray, sample_rate: int, song_chips: dict[Lane, np.ndarray] | None = None,
-) -> Path:
-    """Write the package zip to `out_path`. bgm_samples, preview_samples: (channels, n) float32.
+@dataclass(frozen=True)
+class EncodedBgm:
+    """The package's BGM and preview clip, already encoded as Ogg Vorbis files."""
 
-    song_chips: (n,) float32 chip sounds cut from the song, by lane; other lanes get the
-    synthesised kit's.
+    bgm: Path
+    preview: Path
+
+
+def encode_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> EncodedBgm:
+    """Encode (channels, n) float32 `samples` as the BGM, and their liveliest stretch as the
+    preview clip, into `folder`. Done as soon as the BGM exists, so that a job need not hold
+    it (210 MB for a 10-minute song) beside the analysis that follows."""
+    bgm, preview = folder / BGM_FILE, folder / PREVIEW_FILE
+    encode_ogg(samples=samples, sample_rate=sample_rate, path=bgm)
+    encode_ogg(samples=preview_clip(samples=samples, sample_rate=sample_rate), sample_rate=sample_rate, path=preview)
+    return EncodedBgm(bgm=bgm, preview=preview)
+
+
+def write_package(
+    *, out_path: Path, title: str, difficulties: list[Difficulty], bgm: EncodedBgm, sample_rate: int,
+    song_chips: dict[Lane, np.ndarray] | None = None,
+) -> Path:
+    """Write the package zip to `out_path`.
+
+    song_chips: (n,) float32 chip sounds cut from the song at `sample_rate`, by lane; other
+    lanes get the synthesised kit's.
     """
     song_chips = song_chips or {}
     folder = folder_name(title)
-    with tempfile.TemporaryDirectory() as work:
-        bgm_path, preview_path = Path(work) / BGM_FILE, Path(work) / PREVIEW_FILE
-        encode_ogg(samples=bgm_samples, sample_rate=sample_rate, path=bgm_path)
-        encode_ogg(samples=preview_samples, sample_rate=sample_rate, path=preview_path)
-        partial = out_path.with_suffix(".partial")
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(f"{folder}/{SET_DEF_FILE}", set_def_text(title=title, difficulties=difficulties).encode())
-            for difficulty in difficulties:
-                archive.writestr(f"{folder}/{difficulty.file_name}", difficulty.dtx_text.encode())
-            archive.write(bgm_path, f"{folder}/{BGM_FILE}", compress_type=zipfile.ZIP_STORED)
-            archive.write(preview_path, f"{folder}/{PREVIEW_FILE}", compress_type=zipfile.ZIP_STORED)
-            for lane, file_name in chip_sounds().lanes.items():
-                chip = _wav_bytes(song_chips[lane], sample_rate) if lane in song_chips else _kit_wav_bytes(lane)
-                archive.writestr(f"{folder}/{file_name}", chip)
-        partial.replace(out_path)  # a half-written zip never carries the final name
+    partial = out_path.with_suffix(".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{folder}/{SET_DEF_FILE}", set_def_text(title=title, difficulties=difficulties).encode())
+        for difficulty in difficulties:
+            archive.writestr(f"{folder}/{difficulty.file_name}", difficulty.dtx_text.encode())
+        archive.write(bgm.bgm, f"{folder}/{BGM_FILE}", compress_type=zipfile.ZIP_STORED)
+        archive.write(bgm.preview, f"{folder}/{PREVIEW_FILE}", compress_type=zipfile.ZIP_STORED)
+        for lane, file_name in chip_sounds().lanes.items():
+            chip = _wav_bytes(song_chips[lane], sample_rate) if lane in song_chips else _kit_wav_bytes(lane)
+            archive.writestr(f"{folder}/{file_name}", chip)
+    partial.replace(out_path)  # a half-written zip never carries the final name
     return out_path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -15,8 +16,7 @@ from processing.chips import cut_chips
 from processing.dtx import DtxHeader, write_dtx
 from processing.errors import AudioError
 from processing.difficulty import leveled_difficulties
-from processing.package import PREVIEW_FILE, Difficulty, chip_sounds, write_package
-from processing.preview import preview_clip
+from processing.package import PREVIEW_FILE, Difficulty, chip_sounds, encode_bgm, write_package
 from processing.transcription import TRACKS, get_track
 from processing.transcription.adtof import track as adtof
 
@@ -105,79 +105,81 @@ def convert(
 
     report(STAGE_DECODING, 0.0)
     decoded = audio.decode(path=source)
-    mono = decoded.mono()
-    if float(np.sqrt(np.mean(mono.astype(np.float64) ** 2))) < SILENCE_RMS:
+    # Not kept: a 10-minute song's mono copy is 100 MB the rest of the job does not need.
+    if float(np.sqrt(np.mean(decoded.mono() ** 2, dtype=np.float64))) < SILENCE_RMS:
         raise AudioError("The song is silent: there are no drums to chart. Check that the file plays.")
 
-    drums, backing = None, None
-    if options.needs_separation:
-        report(STAGE_SEPARATING, ends[STAGE_DECODING])
-        start, end = ends[STAGE_DECODING], ends[STAGE_SEPARATING]
-        drums, backing = _separate(
-            audio=decoded, model_dir=model_dir, keep_backing=options.bgm == BGM_DRUMLESS,
-            on_fraction=lambda fraction: report(STAGE_SEPARATING, start + fraction * (end - start)),
-        )
+    with tempfile.TemporaryDirectory(prefix="a2d-bgm-") as work_dir:
+        work = Path(work_dir)
+        drums, backing = None, None
+        if options.needs_separation:
+            report(STAGE_SEPARATING, ends[STAGE_DECODING])
+            start, end = ends[STAGE_DECODING], ends[STAGE_SEPARATING]
+            drums, backing = _separate(
+                audio=decoded, model_dir=model_dir, keep_backing=options.bgm == BGM_DRUMLESS,
+                stereo_drums=options.input == INPUT_DRUMS,
+                on_fraction=lambda fraction: report(STAGE_SEPARATING, start + fraction * (end - start)),
+            )
+        bgm = encode_bgm(samples=backing if backing is not None else decoded.samples, sample_rate=decoded.sample_rate,
+                         folder=work)
+        del backing  # encoded: the analysis below need not sit beside it
 
-    report(STAGE_ANALYSING, ends[STAGE_SEPARATING])
-    follows_drums = TRACKS[DRUM_TEMPO_TRACK].is_available(model_dir=model_dir)
-    if follows_drums:
-        spectrogram, drum_activations = adtof.analyse(audio=decoded, model_dir=model_dir)
-        tempo_map = rhythm.drum_tempo_map(drum_activations=drum_activations, spectrogram=spectrogram)
-    else:
-        tempo_map = rhythm.estimate_global_tempo_map(
-            mono=mono, sample_rate=decoded.sample_rate, duration_s=decoded.duration_s
-        )
+        report(STAGE_ANALYSING, ends[STAGE_SEPARATING])
+        follows_drums = TRACKS[DRUM_TEMPO_TRACK].is_available(model_dir=model_dir)
+        if follows_drums:
+            spectrogram, drum_activations = adtof.analyse(audio=decoded, model_dir=model_dir)
+            tempo_map = rhythm.drum_tempo_map(drum_activations=drum_activations, spectrogram=spectrogram)
+        else:
+            tempo_map = rhythm.estimate_global_tempo_map(
+                mono=decoded.mono(), sample_rate=decoded.sample_rate, duration_s=decoded.duration_s
+            )
 
-    report(STAGE_TRANSCRIBING, ends[STAGE_ANALYSING])
-    heard = DecodedAudio(samples=drums, sample_rate=decoded.sample_rate) if options.input == INPUT_DRUMS else decoded
-    hits = track.run(audio=heard, model_dir=model_dir, parameters=parameters)
-    if not hits:
-        raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
-    if not follows_drums:
-        tempo_map = rhythm.refit_to_onsets(
-            tempo_map=tempo_map, onset_times=np.array([hit.time_s for hit in hits]), duration_s=decoded.duration_s
-        )
-    if tempo_overrides:
-        tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s, **tempo_overrides)
+        report(STAGE_TRANSCRIBING, ends[STAGE_ANALYSING])
+        heard = DecodedAudio(samples=drums, sample_rate=decoded.sample_rate) if options.input == INPUT_DRUMS else decoded
+        hits = track.run(audio=heard, model_dir=model_dir, parameters=parameters)
+        if not hits:
+            raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
+        if not follows_drums:
+            tempo_map = rhythm.refit_to_onsets(
+                tempo_map=tempo_map, onset_times=np.array([hit.time_s for hit in hits]), duration_s=decoded.duration_s
+            )
+        if tempo_overrides:
+            tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s, **tempo_overrides)
 
-    report(STAGE_WRITING, ends[STAGE_TRANSCRIBING])
-    chart = arrange(hits=hits, tempo_map=tempo_map)
-    leveled = leveled_difficulties(chart=chart)
-    difficulties = [
-        Difficulty(
-            label=spec.label, file_name=spec.file_name, level=level,
-            dtx_text=write_dtx(
-                chart=reduced,
-                header=DtxHeader(title=title, artist=artist, level=level, preview=PREVIEW_FILE,
-                                 comment=f"Audio2DTX track {track.name}"),
-                sounds=chip_sounds(),
-            ),
+        report(STAGE_WRITING, ends[STAGE_TRANSCRIBING])
+        chart = arrange(hits=hits, tempo_map=tempo_map)
+        leveled = leveled_difficulties(chart=chart)
+        difficulties = [
+            Difficulty(
+                label=spec.label, file_name=spec.file_name, level=level,
+                dtx_text=write_dtx(
+                    chart=reduced,
+                    header=DtxHeader(title=title, artist=artist, level=level, preview=PREVIEW_FILE,
+                                     comment=f"Audio2DTX track {track.name}"),
+                    sounds=chip_sounds(),
+                ),
+            )
+            for spec, reduced, level in leveled
+        ]
+        master = leveled[-1][1]
+        song_chips = (
+            cut_chips(drum_stem=drums.mean(axis=0), sample_rate=decoded.sample_rate,
+                      hits=[(hit.time_s, hit.lane) for hit in hits])
+            if options.song_chips else {}
         )
-        for spec, reduced, level in leveled
-    ]
-    master = leveled[-1][1]
-    bgm = backing if backing is not None else decoded.samples
-    song_chips = (
-        cut_chips(drum_stem=drums.mean(axis=0), sample_rate=decoded.sample_rate,
-                  hits=[(hit.time_s, hit.lane) for hit in hits])
-        if options.song_chips else {}
-    )
-    write_package(
-        out_path=out_path, title=title, difficulties=difficulties, bgm_samples=bgm,
-        preview_samples=preview_clip(samples=bgm, sample_rate=decoded.sample_rate),
-        sample_rate=decoded.sample_rate, song_chips=song_chips,
-    )
-    report(STAGE_WRITING, ends[STAGE_WRITING])
-    errors = master.quantisation_errors_s
-    return ConversionResult(
-        package_path=out_path,
-        bpm=tempo_map.mean_bpm,
-        duration_s=decoded.duration_s,
-        note_counts=master.counts_by_lane(),
-        levels={difficulty.label: difficulty.level for difficulty in difficulties},
-        quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
-        warnings=decoded.warnings,
-    )
+        write_package(out_path=out_path, title=title, difficulties=difficulties, bgm=bgm,
+                      sample_rate=decoded.sample_rate, song_chips=song_chips)
+        report(STAGE_WRITING, ends[STAGE_WRITING])
+        errors = master.quantisation_errors_s
+        return ConversionResult(
+            package_path=out_path,
+            bpm=tempo_map.mean_bpm,
+            duration_s=decoded.duration_s,
+            note_counts=master.counts_by_lane(),
+            levels={difficulty.label: difficulty.level for difficulty in difficulties},
+            quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
+            warnings=decoded.warnings,
+        )
 
 
 def separation_available(*, model_dir: Path) -> bool:
@@ -190,13 +192,16 @@ def separation_available(*, model_dir: Path) -> bool:
 
 
 def _separate(
-    *, audio: DecodedAudio, model_dir: Path, keep_backing: bool, on_fraction: Callable[[float], None]
+    *, audio: DecodedAudio, model_dir: Path, keep_backing: bool, stereo_drums: bool,
+    on_fraction: Callable[[float], None],
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(drum stem, backing track or None), each (channels, n) float32. The other stems are
-    dropped as soon as the backing track is summed: a 10-minute stem is 200 MB."""
+    """(drum stem, backing track or None), each (channels, n) float32, the drum stem (1, n)
+    unless `stereo_drums` (only the chip cutter needs it then, in mono). The backing track is
+    summed segment by segment, so the bass, vocals and other stems are never held whole."""
     separation.ensure_model(model_dir=model_dir)
-    stems = separation.Separator(model_dir=model_dir).separate(
-        audio=audio.samples, sample_rate=audio.sample_rate, on_progress=on_fraction
+    mixes = {"drums": ("drums",)} | ({"backing": separation.BACKING_STEMS} if keep_backing else {})
+    separated = separation.Separator(model_dir=model_dir).separate(
+        audio=audio.samples, sample_rate=audio.sample_rate, mixes=mixes, on_progress=on_fraction
     )
-    backing = separation.backing_track(stems=stems) if keep_backing else None
-    return stems.pop("drums"), backing
+    drums = separated["drums"] if stereo_drums else separated["drums"].mean(axis=0, keepdims=True)
+    return drums, separated.get("backing")

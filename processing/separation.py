@@ -43,6 +43,7 @@ from processing.errors import PipelineError
 MODEL_NAME = "4stems"
 STEMS = ("drums", "bass", "vocals", "other")
 BACKING_STEMS = ("bass", "vocals", "other")
+STEM_MIXES = {stem: (stem,) for stem in STEMS}  # each stem on its own
 REQUIRED_FILES = ("checkpoint", "model.index", "model.meta", ".probe")
 DATA_SHARD = re.compile(r"^model\.data-\d{5}-of-(\d{5})$")
 FETCH_HINT = "run `python manage.py fetch_models` on a machine that can reach GitHub"
@@ -282,21 +283,29 @@ class Separator:
         *,
         audio: np.ndarray,
         sample_rate: int,
+        mixes: Mapping[str, tuple[str, ...]] = STEM_MIXES,
         on_progress: ProgressCallback | None = None,
     ) -> dict[str, np.ndarray]:
-        """Split `audio` into stems.
+        """Split `audio` into stems, or into sums of stems.
 
         audio: (channels, n) float, channels 1 or 2, at `sample_rate` = 44 100 Hz.
+        mixes: output name -> the stems summed into it; by default the four stems as they
+            are. Summing segment by segment (e.g. {"drums": ("drums",), "backing":
+            BACKING_STEMS}) never holds the stems that are not wanted on their own: a
+            10-minute stereo stem is 210 MB.
         on_progress: called after each segment with the fraction of the song done (0..1].
 
-        Returns {"drums", "bass", "vocals", "other"}: each (channels, n) float32, the same
-        shape and sample rate as `audio`. Like Spleeter's 4-stem model, the stems hold
-        nothing above 11 kHz (the model's 1024 frequency bins stop there).
+        Returns one (channels, n) float32 array per mix, the same shape and sample rate as
+        `audio`. Like Spleeter's 4-stem model, the stems hold nothing above 11 kHz (the
+        model's 1024 frequency bins stop there).
         """
         if sample_rate != SAMPLE_RATE:
             raise ValueError(f"Spleeter's model works at {SAMPLE_RATE} Hz; resample first (got {sample_rate} Hz)")
         if audio.ndim != 2 or audio.shape[0] not in (1, 2) or audio.shape[1] == 0:
             raise ValueError(f"audio must be (channels, n) with 1 or 2 channels and n > 0, got {audio.shape}")
+        unknown = {stem for stems in mixes.values() for stem in stems} - set(STEMS)
+        if unknown:
+            raise ValueError(f"unknown stems {sorted(unknown)}; the model gives {', '.join(STEMS)}")
         model = _load_model(folder=self._folder)
         channels, n_samples = audio.shape
         step, pad = model.frame_step, model.pad_frames
@@ -307,7 +316,8 @@ class Separator:
             block_frames=model.block_frames,
             blocks=self._segment_blocks,
         )
-        stems = {stem: np.zeros((channels, n_samples), dtype=np.float32) for stem in STEMS}
+        fetches = {stem: model.outputs[stem] for stem in {stem for stems in mixes.values() for stem in stems}}
+        outputs = {name: np.zeros((channels, n_samples), dtype=np.float32) for name in mixes}
         for first, last in ranges:
             # The samples under frames [first, last): they start before the song for the
             # first segment and run past its end for the last, where they are silence.
@@ -315,20 +325,12 @@ class Separator:
             piece = np.zeros((end - start, 2), dtype=np.float32)
             inside = slice(max(start, 0), min(end, n_samples))
             piece[inside.start - start : inside.stop - start] = audio[:, inside].T  # mono fills both
-            separated = model.session.run(model.outputs, {model.samples: piece})
-            for stem, estimate in separated.items():
-                estimate = estimate[inside.start - start : inside.stop - start].T
-                # Mono input went in as two identical channels; average them back.
-                stems[stem][:, inside] += estimate if channels == 2 else estimate.mean(axis=0, keepdims=True)
+            separated = model.session.run(fetches, {model.samples: piece})
+            for name, stems in mixes.items():
+                for stem in stems:
+                    estimate = separated[stem][inside.start - start : inside.stop - start].T
+                    # Mono input went in as two identical channels; average them back.
+                    outputs[name][:, inside] += estimate if channels == 2 else estimate.mean(axis=0, keepdims=True)
             if on_progress is not None:
                 on_progress(min(end, n_samples) / n_samples)
-        return stems
-
-
-def backing_track(*, stems: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The song without its drums: bass + vocals + other, (channels, n) float32."""
-    # Summed in place: stacking the three first would take three stems' worth of memory.
-    backing = np.array(stems[BACKING_STEMS[0]], dtype=np.float32)
-    for stem in BACKING_STEMS[1:]:
-        backing += stems[stem]
-    return backing
+        return outputs

@@ -11,10 +11,10 @@ import pytest
 from processing import separation
 from tests.spleeter_checkpoint import SMALL_CONV_N_FILTERS, write_random_checkpoint
 from processing.separation import (
+    BACKING_STEMS,
     STEMS,
     ModelMissingError,
     Separator,
-    backing_track,
     check_model_folder,
     ensure_model,
     model_folder,
@@ -122,9 +122,21 @@ def test_graph_is_built_once_across_calls_and_separators(model_dir, monkeypatch)
     np.testing.assert_array_equal(first["drums"], second["drums"])
 
 
-def test_backing_track_is_everything_but_the_drums():
-    stems = {name: np.full((2, 4), value, dtype=np.float32) for value, name in enumerate(STEMS, start=1)}
-    np.testing.assert_array_equal(backing_track(stems=stems), np.full((2, 4), 2 + 3 + 4, dtype=np.float32))
+def test_mixes_sum_stems_segment_by_segment(model_dir):
+    audio = tones(30.0)  # three segments
+    stems = Separator(model_dir=model_dir).separate(audio=audio, sample_rate=SAMPLE_RATE)
+    mixed = Separator(model_dir=model_dir).separate(
+        audio=audio, sample_rate=SAMPLE_RATE, mixes={"drums": ("drums",), "backing": BACKING_STEMS}
+    )
+    assert set(mixed) == {"drums", "backing"}
+    np.testing.assert_array_equal(mixed["drums"], stems["drums"])
+    np.testing.assert_allclose(mixed["backing"], stems["bass"] + stems["vocals"] + stems["other"], atol=1e-6)
+    assert not np.allclose(mixed["backing"], 0.0)
+
+
+def test_an_unknown_stem_is_refused(model_dir):
+    with pytest.raises(ValueError, match="unknown stems"):
+        Separator(model_dir=model_dir).separate(audio=tones(1.0), sample_rate=SAMPLE_RATE, mixes={"x": ("piano",)})
 
 
 def assert_refused(model_dir, *missing):

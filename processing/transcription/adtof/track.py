@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,21 +39,22 @@ def load_transcriber(weights_prefix: str):
     return transcriber
 
 
-# The last analysis, kept while its audio is alive: the tempo map and the transcription of
-# one song share it instead of running the network twice.
-_last_analysis: list[tuple[np.ndarray, str, np.ndarray, np.ndarray]] = []
+# The last analysis, for as long as its audio is alive: the tempo map and the transcription of
+# one song share it instead of running the network twice. The audio is held by a weak
+# reference, so the memo never keeps a song (210 MB for 10 minutes) alive into the next job.
+_last_analysis: list[tuple[weakref.ref, str, np.ndarray, np.ndarray]] = []
 
 
 def analyse(*, audio: DecodedAudio, model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """(spectrogram (frames, 84), activations (frames, 5)) of `audio`, 100 frames per second."""
     folder = str(ensure_model(spec=ADTOF_FRAME_RNN, model_dir=model_dir))
     for samples, cached_folder, spectrogram, curves in _last_analysis:
-        if samples is audio.samples and cached_folder == folder:
+        if samples() is audio.samples and cached_folder == folder:
             return spectrogram, curves
     transcriber = load_transcriber(str(Path(folder) / WEIGHTS_PREFIX))
     spectrogram = features.log_filterbank_spectrogram(samples=audio.mono(), sample_rate=audio.sample_rate)
     curves = transcriber.activations(features=spectrogram)
-    _last_analysis[:] = [(audio.samples, folder, spectrogram, curves)]
+    _last_analysis[:] = [(weakref.ref(audio.samples), folder, spectrogram, curves)]
     return spectrogram, curves
 
 
