@@ -115,7 +115,7 @@ class ChartWorker(SimpleWorker):
 
     The pipeline's models (Spleeter's TensorFlow graph and session, the Frame_RNN) are
     built on a process's first job and kept by the modules that own them: a forked horse
-    would rebuild them for every song (9-15 s for Spleeter) and throw them away.
+    would rebuild them for every song (6-15 s for Spleeter's graph) and throw them away.
 
     The price is that a crash or an out-of-memory kill takes the worker (Docker restarts
     it), so the job it held must not wait for its time limit to be declared lost: a
