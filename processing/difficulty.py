@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from processing.arrangement import TICKS_PER_BEAT, Chart, Note
-from processing.lanes import Lane
+from processing.lanes import FOOT_LANES, Lane
+from processing.rhythm import TempoMap
 
 HAND_LANES = frozenset({
     Lane.HIHAT_CLOSED, Lane.HIHAT_OPEN, Lane.SNARE, Lane.HIGH_TOM, Lane.LOW_TOM, Lane.FLOOR_TOM,
     Lane.CRASH, Lane.RIDE, Lane.LEFT_CRASH,
 })
-FOOT_LANES = frozenset({Lane.BASS_DRUM, Lane.HIHAT_PEDAL, Lane.LEFT_BASS_DRUM})
 TOM_LANES = frozenset({Lane.HIGH_TOM, Lane.LOW_TOM, Lane.FLOOR_TOM})
 MAX_HANDS, MAX_FEET = 2, 2
 # Which of two clashing notes a player keeps: the backbone first, then accents, then colour.
@@ -69,14 +69,29 @@ def lane_group(lane: Lane) -> str:
 
 
 def metric_strength(tick: int, *, beats_per_bar: int = 4) -> int:
-    """How strong a grid position is: 5 bar line, 4 half bar, 3 beat, 2 eighth, 1 sixteenth,
-    0 anything finer (triplets)."""
+    """How strong a position `tick` ticks into its bar is: 5 bar line, 4 half bar (in bars of
+    an even number of beats), 3 beat, 2 eighth, 1 sixteenth, 0 anything finer (triplets)."""
     bar_ticks = beats_per_bar * TICKS_PER_BEAT
-    for strength, step in ((5, bar_ticks), (4, bar_ticks // 2), (3, TICKS_PER_BEAT),
-                           (2, TICKS_PER_BEAT // 2), (1, TICKS_PER_BEAT // 4)):
+    steps = [(5, bar_ticks), (3, TICKS_PER_BEAT), (2, TICKS_PER_BEAT // 2), (1, TICKS_PER_BEAT // 4)]
+    if beats_per_bar % 2 == 0:
+        steps.insert(1, (4, bar_ticks // 2))
+    for strength, step in steps:
         if tick % step == 0:
             return strength
     return 0
+
+
+def metric_strengths(*, ticks: list[int], tempo_map: TempoMap) -> list[int]:
+    """metric_strength of each grid tick, counted from the start of its bar in `tempo_map`
+    (tick 0 is beat 0, which need not start a bar)."""
+    if not ticks:
+        return []
+    starts = tempo_map.bar_starts(first_beat=min(ticks) // TICKS_PER_BEAT,
+                                  until_beat=max(ticks) // TICKS_PER_BEAT + 1) * TICKS_PER_BEAT
+    lengths = np.diff(starts, append=starts[-1] + tempo_map.beats_per_bar * TICKS_PER_BEAT)
+    bars = np.searchsorted(starts, ticks, side="right") - 1
+    return [metric_strength(tick - int(starts[bar]), beats_per_bar=int(lengths[bar]) // TICKS_PER_BEAT)
+            for tick, bar in zip(ticks, bars)]
 
 
 def make_playable(*, notes: list[Note], max_limbs: int = MAX_HANDS + MAX_FEET) -> list[Note]:
@@ -112,15 +127,16 @@ def merge_flams(*, notes: list[Note], note_times: np.ndarray) -> list[Note]:
     return kept
 
 
-def thin(*, notes: list[Note], spec: DifficultySpec, beats_per_bar: int = 4) -> list[Note]:
+def thin(*, notes: list[Note], spec: DifficultySpec, tempo_map: TempoMap) -> list[Note]:
     """Keep, lane by lane, the metrically strongest notes at least the spec's gap apart."""
+    strength = dict(zip(notes, metric_strengths(ticks=[n.tick for n in notes], tempo_map=tempo_map)))
     kept: list[Note] = []
     by_lane: dict[Lane, list[Note]] = defaultdict(list)
     for note in notes:
         by_lane[note.lane].append(note)
     for lane, lane_notes in by_lane.items():
         gap = spec.min_gap_beats[lane_group(lane)] * TICKS_PER_BEAT
-        ranked = sorted(lane_notes, key=lambda n: (-metric_strength(n.tick, beats_per_bar=beats_per_bar), n.tick))
+        ranked = sorted(lane_notes, key=lambda n: (-strength[n], n.tick))
         accepted: list[int] = []  # sorted ticks
         for note in ranked:
             index = bisect.bisect_left(accepted, note.tick)
@@ -143,7 +159,7 @@ def reduce_chart(*, chart: Chart, spec: DifficultySpec) -> Chart:
     if spec.merge_flams:
         times = chart.tempo_map.times_at(np.array([n.tick for n in notes], dtype=float) / TICKS_PER_BEAT)
         notes = merge_flams(notes=notes, note_times=times)
-    notes = thin(notes=notes, spec=spec, beats_per_bar=chart.tempo_map.beats_per_bar)
+    notes = thin(notes=notes, spec=spec, tempo_map=chart.tempo_map)
     if spec.drop_kicks_in_fills:
         notes = drop_kicks_in_fills(notes=notes)
     keep = set(notes)

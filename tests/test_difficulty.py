@@ -5,10 +5,10 @@ import numpy as np
 from processing.arrangement import TICKS_PER_BEAT, Chart, Note
 from processing.difficulty import (
     DIFFICULTIES, FOOT_LANES, HAND_LANES, leveled_difficulties, make_playable, merge_flams, metric_strength,
-    reduce_chart,
+    metric_strengths, reduce_chart,
 )
 from processing.lanes import Lane
-from processing.rhythm import constant_tempo_map
+from processing.rhythm import TempoMap, constant_tempo_map
 
 BEAT = TICKS_PER_BEAT
 
@@ -37,6 +37,18 @@ def _busy_chart() -> Chart:
 
 def test_metric_strength_ranks_grid_positions():
     assert [metric_strength(t) for t in (0, 2 * BEAT, BEAT, BEAT // 2, BEAT // 4, BEAT // 3)] == [5, 4, 3, 2, 1, 0]
+
+
+def test_three_beat_bars_have_no_half_bar():
+    assert [metric_strength(t, beats_per_bar=3) for t in (0, BEAT, 3 * BEAT // 2, 2 * BEAT)] == [5, 3, 2, 3]
+
+
+def test_strength_counts_from_the_bar_not_from_beat_0():
+    # Bars start on beat 1 (a one-beat pickup), then a 2-beat bar, then 4/4 again.
+    tempo_map = TempoMap(beat_times=0.5 * np.arange(20), first_downbeat=1, bar_lengths=(4, 2))
+    ticks = [0, BEAT, 3 * BEAT, 5 * BEAT, 6 * BEAT, 7 * BEAT, 8 * BEAT, 9 * BEAT]
+    assert metric_strengths(ticks=ticks, tempo_map=tempo_map) == [3, 5, 4, 5, 4, 5, 3, 4]
+    assert metric_strengths(ticks=[-BEAT // 2], tempo_map=tempo_map) == [2]
 
 
 def test_playability_limits_and_hihat_rules():

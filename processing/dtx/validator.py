@@ -9,11 +9,11 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
-from processing.difficulty import FOOT_LANES, HAND_LANES, MAX_FEET, MAX_HANDS
+from processing.difficulty import HAND_LANES, MAX_FEET, MAX_HANDS
 from processing.dtx.format import CHANNEL_BAR_LENGTH, CHANNEL_BGM, CHANNEL_BPM, LINE_END, UTF8_BOM
 from processing.dtx.reader import DtxFormatError, decode_dtx_bytes, parse_dtx
 from processing.dtx.writer import LEAD_IN_S
-from processing.lanes import LANE_BY_CHANNEL, Lane
+from processing.lanes import FOOT_LANES, LANE_BY_CHANNEL, Lane
 from processing.package import set_def_entries
 
 EXPECTED_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")

@@ -70,6 +70,19 @@ class TempoMap:
                                 [beats[-1] + EXTRAPOLATION_BEATS * last_period]])
         return indices.astype(float), times
 
+    def bar_starts(self, *, first_beat: int, until_beat: int) -> np.ndarray:
+        """Beat indices (beat 0 = beat_times[0]) where the bars covering beats
+        [first_beat, until_beat) start, increasing: bars of the meter up to the first
+        downbeat, then `bar_lengths`, then bars of the meter again."""
+        meter, downbeat = self.beats_per_bar, self.first_downbeat
+        starts = list(range(downbeat - meter * -(-(downbeat - first_beat) // meter), downbeat, meter))
+        beat = downbeat
+        for length in self.bar_lengths:
+            starts.append(beat)
+            beat += length
+        starts.extend(range(beat, max(until_beat, beat + 1), meter))
+        return np.array(starts, dtype=int)
+
     def beat_bpms(self) -> np.ndarray:
         """(n_beats - 1,) tempo in BPM of each beat interval."""
         return 60.0 / np.diff(self.beat_times)
