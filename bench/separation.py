@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's packages import
 
-SAMPLE_RATE = 44_100
+from processing.audio import SAMPLE_RATE  # noqa: E402
+
 SONG_MINUTES = {"4min": 4, "10min": 10}
 CASES = ("segmented-4min", "whole-4min", "segmented-10min")
 WARM_UP_S = 1.0

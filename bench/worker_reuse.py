@@ -1,5 +1,5 @@
 """What a worker gains by keeping its models across jobs: the same song (4 minutes unless
-told) converted several times in one process (separation, `adtof`, the package), as `ChartWorker` runs two jobs.
+told) converted several times in one process (separation, `adtof`, the package), as `ChartWorker` runs jobs.
 
 The first conversion builds Spleeter's graph and the Frame_RNN; the second finds them built.
 A forking worker (RQ's default) would pay the first conversion's cost on every job. Uses a
@@ -46,7 +46,9 @@ def main() -> None:
     work_dir = args.work_dir.resolve()
     model_dir = work_dir / "models"
     song = work_dir / f"song-{args.minutes:g}min.wav"
-    if not (model_dir / "spleeter" / "4stems" / ".probe").exists():
+    from processing.pipeline import separation_available
+
+    if not separation_available(model_dir=model_dir):
         from tests.spleeter_checkpoint import write_random_checkpoint
 
         write_random_checkpoint(model_dir=model_dir, full_size=True)

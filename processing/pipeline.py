@@ -64,6 +64,7 @@ class PackageOptions:
     def needs_separation(self) -> bool:
         return self.bgm == BGM_DRUMLESS or self.input == INPUT_DRUMS or self.song_chips
 
+
 ProgressCallback = Callable[[str, float], None]
 
 
@@ -117,6 +118,7 @@ def convert(
             start, end = ends[STAGE_DECODING], ends[STAGE_SEPARATING]
             drums, backing = _separate(
                 audio=decoded, model_dir=model_dir, keep_backing=options.bgm == BGM_DRUMLESS,
+                keep_drums=options.input == INPUT_DRUMS or options.song_chips,
                 stereo_drums=options.input == INPUT_DRUMS,
                 on_fraction=lambda fraction: report(STAGE_SEPARATING, start + fraction * (end - start)),
             )
@@ -163,7 +165,7 @@ def convert(
         ]
         master = leveled[-1][1]
         song_chips = (
-            cut_chips(drum_stem=drums.mean(axis=0), sample_rate=decoded.sample_rate,
+            cut_chips(drum_stem=drums, sample_rate=decoded.sample_rate,
                       hits=[(hit.time_s, hit.lane) for hit in hits])
             if options.song_chips else {}
         )
@@ -192,16 +194,19 @@ def separation_available(*, model_dir: Path) -> bool:
 
 
 def _separate(
-    *, audio: DecodedAudio, model_dir: Path, keep_backing: bool, stereo_drums: bool,
+    *, audio: DecodedAudio, model_dir: Path, keep_backing: bool, keep_drums: bool, stereo_drums: bool,
     on_fraction: Callable[[float], None],
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """(drum stem, backing track or None), each (channels, n) float32, the drum stem (1, n)
-    unless `stereo_drums` (only the chip cutter needs it then, in mono). The backing track is
-    summed segment by segment, so the bass, vocals and other stems are never held whole."""
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(drum stem or None, backing track or None), each (channels, n) float32, the drum stem
+    (1, n) unless `stereo_drums` (only the chip cutter needs it then, in mono). The backing
+    track is summed segment by segment, so the bass, vocals and other stems are never held
+    whole; a mix nobody asked for is not computed."""
     separation.ensure_model(model_dir=model_dir)
-    mixes = {"drums": ("drums",)} | ({"backing": separation.BACKING_STEMS} if keep_backing else {})
+    mixes = ({"drums": ("drums",)} if keep_drums else {}) | ({"backing": separation.BACKING_STEMS} if keep_backing else {})
     separated = separation.Separator(model_dir=model_dir).separate(
         audio=audio.samples, sample_rate=audio.sample_rate, mixes=mixes, on_progress=on_fraction
     )
-    drums = separated["drums"] if stereo_drums else separated["drums"].mean(axis=0, keepdims=True)
+    drums = separated.get("drums")
+    if drums is not None and not stereo_drums:
+        drums = drums.mean(axis=0, keepdims=True)
     return drums, separated.get("backing")

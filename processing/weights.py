@@ -16,6 +16,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from processing.errors import PipelineError
@@ -82,15 +83,22 @@ class MissingWeightsError(PipelineError):
     """The model's weights are not in the model folder and could not be fetched."""
 
 
-def file_digests(path: Path) -> set[Digest]:
-    """The sha256 and git-blob digests of a file."""
+def file_digests(path: Path) -> frozenset[Digest]:
+    """The sha256 and git-blob digests of a file, computed once per version of the file:
+    forms, the tempo map and the track all ask whether the same weights are valid."""
+    stat = path.stat()
+    return _digests(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _digests(path: str, size: int, mtime_ns: int) -> frozenset[Digest]:
     sha256 = hashlib.sha256()
-    blob = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    blob = hashlib.sha1(f"blob {size}\0".encode())
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             sha256.update(chunk)
             blob.update(chunk)
-    return {Digest("sha256", sha256.hexdigest()), Digest("git-blob", blob.hexdigest())}
+    return frozenset({Digest("sha256", sha256.hexdigest()), Digest("git-blob", blob.hexdigest())})
 
 
 def is_valid(path: Path, weight: WeightFile) -> bool:
@@ -112,12 +120,12 @@ def ensure_model(*, spec: ModelSpec, model_dir: Path, download: bool = True) -> 
     Raises MissingWeightsError naming the files, the folder and the way to fetch them.
     """
     folder = model_dir / spec.folder
+    status = model_status(spec=spec, model_dir=model_dir)
     problems = []
     for weight in spec.files:
-        path = folder / weight.name
-        if is_valid(path, weight):
+        path, state = folder / weight.name, status[weight.name]
+        if state == "ok":
             continue
-        state = "damaged" if path.exists() else "missing"
         if not download:
             problems.append(f"{weight.name} ({state})")
             continue
