@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator
 
 from charts.services import probe_upload
 from processing.audio import AudioProbe
-from processing.pipeline import BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, separation_available
+from processing.pipeline import BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, default_options
 from processing.transcription import TRACKS, default_track
 
 ACCEPTED_TYPES = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,.opus,.webm,audio/*"
@@ -39,11 +39,11 @@ class PackageOptionsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        separation = separation_available(model_dir=settings.A2D_MODEL_DIR)
+        defaults = default_options(model_dir=settings.A2D_MODEL_DIR)
         self.fields["track"].choices = track_choices()
         self.fields["track"].initial = default_track(model_dir=settings.A2D_MODEL_DIR)
-        self.fields["bgm"].initial = BGM_DRUMLESS if separation else BGM_ORIGINAL
-        self.fields["song_chips"].initial = separation
+        self.fields["bgm"].initial = defaults.bgm
+        self.fields["song_chips"].initial = defaults.song_chips
 
     def package_parameters(self) -> dict:
         """The options, each left empty taking its default (a form posted by a script)."""
@@ -82,8 +82,9 @@ class RerunForm(PackageOptionsForm):
 
     def __init__(self, *args, song_duration_s: float, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["first_downbeat_s"].max_value = song_duration_s
+        # Set after the field is built: only a validator and the widget's attribute take effect now.
         self.fields["first_downbeat_s"].validators.append(MaxValueValidator(song_duration_s))
+        self.fields["first_downbeat_s"].widget.attrs["max"] = song_duration_s
 
     def parameters(self) -> dict:
         tempo = {name: self.cleaned_data[name] for name in ("bpm", "first_downbeat_s")

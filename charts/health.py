@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
 from redis.exceptions import RedisError
+from rq import Worker
 
 
 def health_report() -> dict[str, str]:
@@ -20,7 +21,7 @@ def health_report() -> dict[str, str]:
         redis = django_rq.get_connection(settings.A2D_QUEUE)
         redis.ping()
         report["redis"] = "ok"
-        report["workers"] = str(len(django_rq.get_queue(settings.A2D_QUEUE).connection.smembers("rq:workers")))
+        report["workers"] = str(Worker.count(connection=redis))
     except RedisError as error:
         report["redis"] = f"error: {error.__class__.__name__}"
     return report

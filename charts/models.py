@@ -10,6 +10,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from processing.pipeline import BGM_DRUMLESS
+
 
 def song_upload_path(song: "Song", filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "audio"
@@ -95,7 +97,7 @@ class ChartVersion(models.Model):
 
     @property
     def has_drumless_bgm(self) -> bool:
-        return self.parameters.get("bgm") == "drumless"
+        return self.parameters.get("bgm") == BGM_DRUMLESS
 
     @property
     def total_notes(self) -> int:

@@ -4,7 +4,7 @@ import re
 import zipfile
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from charts.models import ChartVersion, Song
@@ -32,15 +32,13 @@ def chart_versions_visible_to(*, viewer: Viewer) -> QuerySet[ChartVersion]:
 
 def song_list_for_owner(*, owner: Viewer) -> QuerySet[Song]:
     """The owner's songs, newest first, each with its chart versions newest first."""
-    return songs_visible_to(viewer=owner).prefetch_related(
-        Prefetch("versions", queryset=ChartVersion.objects.order_by("-created_at", "-id"))
-    )
+    return songs_visible_to(viewer=owner).prefetch_related("versions")
 
 
 def song_get(*, viewer: Viewer, song_id: int) -> Song:
     """The song, or Http404 when it does not exist or `viewer` may not see it."""
     try:
-        return song_list_for_owner(owner=viewer).get(pk=song_id)
+        return songs_visible_to(viewer=viewer).get(pk=song_id)
     except Song.DoesNotExist:
         raise Http404("No such song.") from None
 

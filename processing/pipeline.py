@@ -184,6 +184,14 @@ def convert(
         )
 
 
+def default_options(*, model_dir: Path, bgm: str | None = None) -> PackageOptions:
+    """What a conversion makes unless told otherwise (the upload form and `convert` both ask):
+    the drum-less backing track when Spleeter's model is in `model_dir`, else the original
+    mix; chips cut from the song's drums whenever the backing track is drum-less."""
+    bgm = bgm or (BGM_DRUMLESS if separation_available(model_dir=model_dir) else BGM_ORIGINAL)
+    return PackageOptions(bgm=bgm, song_chips=bgm == BGM_DRUMLESS)
+
+
 def separation_available(*, model_dir: Path) -> bool:
     """Whether Spleeter's 4-stem model is in the model folder."""
     try:

@@ -43,7 +43,8 @@ def test_lanes_fold_into_the_five_classes():
     assert set(lanes) == {"HHO", "RD", "LT", "BD"}
 
 
-def test_evaluate_command_on_an_annotated_synthetic_song(tmp_path, groove_file):
+@pytest.mark.parametrize("scored", [[], ["--dtx"]], ids=["transcription", "MASTER dtx read back"])
+def test_evaluate_command_on_an_annotated_synthetic_song(tmp_path, groove_file, scored):
     _, groove = groove_file
     write_groove(groove, tmp_path / "Groove.flac")
     names = {Lane.BASS_DRUM: ("KD", "KD"), Lane.SNARE: ("SD", "SD"), Lane.HIHAT_CLOSED: ("HH", "CHH"),
@@ -53,10 +54,11 @@ def test_evaluate_command_on_an_annotated_synthetic_song(tmp_path, groove_file):
         (tmp_path / f"Groove{suffix}").write_text("".join(f"{t:.6f} {label}\n" for t, label in rows))
     result = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "evaluate", "--songs", str(tmp_path), "--track", "spectral",
-         "--json", str(tmp_path / "scores.json")], capture_output=True, text=True, timeout=300)
+         "--json", str(tmp_path / "scores.json"), *scored], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "pooled" in result.stdout
     scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["source"] == ("MASTER .dtx read back" if scored else "transcription")
     assert scores["classes"]["per_label"]["KD"]["f"] >= 0.9 and scores["classes"]["per_label"]["SD"]["f"] >= 0.9
     assert scores["lanes"]["per_label"]["BD"]["f"] == scores["classes"]["per_label"]["KD"]["f"]
 

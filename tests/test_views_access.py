@@ -1,4 +1,4 @@
-"""Another user gets 404 for someone's song, chart page, status fragment and download."""
+"""Another user gets 404 for someone's song, its audio, chart page, status fragment and download."""
 
 import pytest
 from django.core.files.base import ContentFile
@@ -21,7 +21,8 @@ def finished_version(user, db):
 
 
 @pytest.mark.parametrize("name,key", [
-    ("song-detail", "song"), ("chart-version-detail", "version"), ("chart-version-download", "version"),
+    ("song-detail", "song"), ("song-audio", "song"), ("chart-version-detail", "version"),
+    ("chart-version-download", "version"),
 ])
 def test_owner_sees_it_and_another_user_gets_404(client, user, other_user, finished_version, name, key):
     target = finished_version.song_id if key == "song" else finished_version.pk

@@ -11,7 +11,8 @@ from tests.test_jobs import _upload
 def test_rerun_with_a_tempo_override_is_honoured(logged_in_client, groove_file, run_worker):
     first = _upload(logged_in_client, groove_file[0])
     response = logged_in_client.post(reverse("chart-version-rerun", args=[first.song_id]),
-                                     {"track": "spectral", "bpm": "60", "first_downbeat_s": "0.5"})
+                                     {"track": "spectral", "bpm": "60", "first_downbeat_s": "0.5",
+                                      "bgm": "original", "input": "mix"})
     assert response.status_code == 302
     rerun = ChartVersion.objects.latest("id")
     assert rerun.pk != first.pk

@@ -34,7 +34,7 @@
       this.clock = this.role("clock");
       this.speed = Number(this.role("speed").value);
       this.chart = null;
-      this.chips = null;
+      this.chips = {};  // chip name -> decoded AudioBuffer, fetched as charts need them
       this.scheduledUntil = 0;
       this.bindControls();
       this.loadAudio(root.dataset.audioUrl);
@@ -89,6 +89,7 @@
       this.scheduledUntil = this.audio.currentTime;
       this.drawOverview();
       this.draw();
+      if (this.chipTimer) await this.loadChips();  // another difficulty may use lanes this one lacked
     }
 
     duration() {
@@ -198,16 +199,20 @@
       const within = (time - bars[index]) / Math.max(bars[index + 1] - bars[index], 1e-6);
       const column = Math.floor(index / OVERVIEW_BARS_PER_COLUMN);
       const row = index % OVERVIEW_BARS_PER_COLUMN;
-      const columnWidth = this.chart.lanes.length * OVERVIEW_LANE_WIDTH + OVERVIEW_GAP;
+      const columnWidth = this.overviewColumnWidth();
       const height = OVERVIEW_BARS_PER_COLUMN * OVERVIEW_BAR_HEIGHT;
       return { x: column * columnWidth, y: height - (row + within) * OVERVIEW_BAR_HEIGHT, columnWidth };
+    }
+
+    overviewColumnWidth() {
+      return this.chart.lanes.length * OVERVIEW_LANE_WIDTH + OVERVIEW_GAP;
     }
 
     drawOverview() {
       const canvas = this.overview;
       const bars = this.overviewBars();
       const columns = Math.ceil((bars.length - 1) / OVERVIEW_BARS_PER_COLUMN);
-      const columnWidth = this.chart.lanes.length * OVERVIEW_LANE_WIDTH + OVERVIEW_GAP;
+      const columnWidth = this.overviewColumnWidth();
       canvas.width = Math.max(columns * columnWidth, 200);
       canvas.height = OVERVIEW_BARS_PER_COLUMN * OVERVIEW_BAR_HEIGHT + 2;
       const context = canvas.getContext("2d");
@@ -241,7 +246,7 @@
       const box = this.overview.getBoundingClientRect();
       const x = (event.clientX - box.left) * (this.overview.width / box.width);
       const y = (event.clientY - box.top) * (this.overview.height / box.height);
-      const columnWidth = this.chart.lanes.length * OVERVIEW_LANE_WIDTH + OVERVIEW_GAP;
+      const columnWidth = this.overviewColumnWidth();
       const row = Math.floor((OVERVIEW_BARS_PER_COLUMN * OVERVIEW_BAR_HEIGHT - y) / OVERVIEW_BAR_HEIGHT);
       const index = Math.floor(x / columnWidth) * OVERVIEW_BARS_PER_COLUMN + Math.max(0, row);
       const bars = this.overviewBars();
@@ -251,18 +256,21 @@
     /* Chip sounds, scheduled a little ahead so they stay on time. */
     async toggleChips(on) {
       if (!on) { clearInterval(this.chipTimer); this.chipTimer = null; return; }
-      if (!this.chips) {
-        this.audioContext = new AudioContext();
-        const lanes = [...new Set(this.chart.notes.map((note) => note[2]))];
-        const buffers = await Promise.all(lanes.map(async (lane) => {
-          const response = await fetch(`${this.root.dataset.chipUrl}${lane}.wav`, { credentials: "same-origin" });
-          return [lane, await this.audioContext.decodeAudioData(await response.arrayBuffer())];
-        }));
-        this.chips = Object.fromEntries(buffers);
-      }
+      if (!this.audioContext) this.audioContext = new AudioContext();
+      await this.loadChips();
       await this.audioContext.resume();
       this.scheduledUntil = this.audio.currentTime;
       this.chipTimer = setInterval(() => this.scheduleChips(), CHIP_TICK_MS);
+    }
+
+    /* Fetch the chips of the shown chart's lanes that no earlier chart needed. */
+    async loadChips() {
+      const missing = [...new Set(this.chart.notes.map((note) => note[2]))].filter((chip) => !(chip in this.chips));
+      const buffers = await Promise.all(missing.map(async (chip) => {
+        const response = await fetch(`${this.root.dataset.chipUrl}${chip}.wav`, { credentials: "same-origin" });
+        return [chip, await this.audioContext.decodeAudioData(await response.arrayBuffer())];
+      }));
+      Object.assign(this.chips, Object.fromEntries(buffers));
     }
 
     scheduleChips() {

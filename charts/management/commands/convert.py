@@ -8,9 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from processing.audio import probe
 from processing.errors import PipelineError
 from processing.package import folder_name
-from processing.pipeline import (
-    BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, convert, separation_available,
-)
+from processing.pipeline import BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, convert, default_options
 from processing.transcription import TRACKS, default_track
 
 
@@ -33,12 +31,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, song: Path, track: str | None, title: str, artist: str, out: Path, bgm: str | None,
                input: str, **options):
-        track = track or default_track(model_dir=settings.A2D_MODEL_DIR)
-        separation = separation_available(model_dir=settings.A2D_MODEL_DIR)
-        bgm = bgm or (BGM_DRUMLESS if separation else BGM_ORIGINAL)
-        parameters = {"bgm": bgm, "input": input, "song_chips": separation and bgm == BGM_DRUMLESS}
         if not song.is_file():
             raise CommandError(f"{song}: no such file.")
+        track = track or default_track(model_dir=settings.A2D_MODEL_DIR)
+        options = default_options(model_dir=settings.A2D_MODEL_DIR, bgm=bgm)
+        parameters = {"bgm": options.bgm, "input": input, "song_chips": options.song_chips}
         if track not in TRACKS:
             raise CommandError(f"Unknown track '{track}'. Tracks: {', '.join(TRACKS)}.")
         out.mkdir(parents=True, exist_ok=True)

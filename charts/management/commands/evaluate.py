@@ -12,10 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from processing import evaluation
 from processing.audio import decode
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
-from processing.pipeline import convert
+from processing.package import package_chart_files
+from processing.pipeline import BGM_ORIGINAL, convert
 from processing.transcription import TRACKS, get_track
-
-MASTER = "master.dtx"
 
 
 class Command(BaseCommand):
@@ -64,7 +63,7 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as work:
             package = Path(work) / "chart.zip"
             convert(source=path, out_path=package, track_name=track, model_dir=settings.A2D_MODEL_DIR,
-                    title=path.stem, parameters={"bgm": "original"})
+                    title=path.stem, parameters={"bgm": BGM_ORIGINAL})
             with zipfile.ZipFile(package) as archive:
-                member = next(name for name in archive.namelist() if name.endswith("/" + MASTER))
+                member = package_chart_files(archive)["MASTER"]
                 return parse_dtx(text=decode_dtx_bytes(archive.read(member))).notes()
