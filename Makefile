@@ -13,12 +13,12 @@ POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/audio2dtx
 .PHONY: help setup system-packages run test test-postgres build start stop logs health clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: system-packages $(STAMP) ## Install what is missing: FFmpeg, redis-server (apt) and the Python packages (.venv)
+setup: system-packages $(STAMP) ## Install what is missing: FFmpeg, redis-server, Chromium (apt) and the Python packages (.venv)
 	@mkdir -p var $(NUMBA_CACHE_DIR)
 
-system-packages:
+system-packages: ## Install FFmpeg, redis-server and Chromium with apt where their programs are missing
 	@bash scripts/install-system-packages.sh $(SYSTEM_PACKAGES)
 
 $(STAMP): requirements.txt constraints.txt
@@ -36,7 +36,7 @@ run: setup ## Start Redis, one RQ worker and the web server on http://127.0.0.1:
 test: setup ## Run the tests (SQLite; they start their own redis-server and RQ workers)
 	A2D_MODEL_DIR=$${A2D_MODEL_DIR:-$(abspath ../shared/models)} $(PY) -m pytest
 
-test-postgres: setup ## Run the tests against PostgreSQL ($$POSTGRES_TEST_URL)
+test-postgres: setup ## Run the tests against PostgreSQL (POSTGRES_TEST_URL, default: local server, user postgres)
 	A2D_MODEL_DIR=$${A2D_MODEL_DIR:-$(abspath ../shared/models)} DATABASE_URL=$(POSTGRES_TEST_URL) $(PY) -m pytest
 
 build: ## Build the Docker images

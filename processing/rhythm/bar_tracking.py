@@ -14,8 +14,9 @@ SLOTS_PER_BEAT = 4  # sixteenth notes
 SLOT_RADIUS_FRAMES = 3
 # P(hit | meter, position in bar, class, sixteenth slot) counted on the Groove MIDI
 # Dataset (Gillick et al. 2019, CC BY 4.0), split "train", 'beat' performances, with
-# add-one smoothing (learn_patterns.py): 70,125 beats in 4/4, 1,315 in 3/4.
-# Shape (meter, classes in DRUM_CLASSES order, slots).
+# add-one smoothing (counted once by a script that is not kept in the repository): 70,125
+# beats in 4/4, 1,315 in 3/4. Per meter, shape (beat in bar, classes in DRUM_CLASSES
+# order, slots).
 DRUM_PATTERNS = {
     4: np.array([
         [[0.583, 0.023, 0.123, 0.195], [0.158, 0.192, 0.184, 0.191], [0.075, 0.025, 0.053, 0.030],

@@ -16,8 +16,9 @@ simple measurements of the song at the hit's time:
 
 LP (hi-hat pedal) is a lane of the chart but no rule fills it: Frame_RNN
 folds pedal strokes into its hi-hat class. Thresholds were tuned on synthetic
-renders of the Groove MIDI validation split (``tools/make_synth.py``, 40
-drums-only and 40 with accompaniment), never on the evaluation songs.
+renders of the Groove MIDI validation split (40 drums-only and 40 with
+accompaniment, rendered with fluidsynth by a one-off script that is not kept in
+the repository), never on the evaluation songs.
 
 Onsets are in seconds, audio at 44.1 kHz as (n,) or (n, 2) float arrays.
 """
