@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_htmx",
     "template_partials",
     "django_rq",
@@ -86,7 +87,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "song-list"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "browse"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -116,13 +117,37 @@ A2D_QUEUE = "default"
 # How often a worker renews the heartbeat of the job it runs; three missed beats mark it lost.
 A2D_WORKER_HEARTBEAT_S = int(os.environ.get("A2D_WORKER_HEARTBEAT_S", "10"))
 
+A2D_REDIS_URL = os.environ.get("A2D_REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {
     A2D_QUEUE: {
-        "URL": os.environ.get("A2D_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "URL": A2D_REDIS_URL,
         "DEFAULT_TIMEOUT": A2D_JOB_TIMEOUT_S,
     },
 }
 RQ = {"WORKER_CLASS": "processing.jobs.ChartWorker"}
+
+# The cache holds the rate limits' counters: Redis, so every web process counts together.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": A2D_REDIS_URL}}
+RATELIMIT_USE_CACHE = "default"
+# Behind a proxy, the client's address comes from the header the proxy sets (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = os.environ.get("A2D_CLIENT_IP_HEADER") or None
+# Requests a user (or, logged out, an address) may make per action; an address may make
+# A2D_RATE_LIMIT_IP_FACTOR times as many, since several people can share one.
+A2D_RATE_LIMITS = {
+    "signup": "5/h",
+    "login": "10/5m",
+    "upload": "10/h",
+    "rerun": "20/h",
+    "vote": "60/h",
+    "report": "10/h",
+}
+A2D_RATE_LIMIT_IP_FACTOR = 3
+# What one user may hold at once: conversions queued or running, and stored songs.
+A2D_MAX_ACTIVE_JOBS_PER_USER = int(os.environ.get("A2D_MAX_ACTIVE_JOBS_PER_USER", "2"))
+A2D_MAX_SONGS_PER_USER = int(os.environ.get("A2D_MAX_SONGS_PER_USER", "50"))
+# A removed chart's files are kept this long (for appeals), then `manage.py purge_removed` deletes them.
+A2D_REMOVED_RETENTION_DAYS = int(os.environ.get("A2D_REMOVED_RETENTION_DAYS", "30"))
+A2D_BROWSE_PAGE_SIZE = 20
 
 LOGGING = {
     "version": 1,

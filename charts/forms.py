@@ -4,6 +4,8 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.core.validators import MaxValueValidator
 
+from charts.models import ChartVersion, Report
+from charts.selectors import BrowseFilters
 from charts.services import probe_upload
 from processing.audio import AudioProbe
 from processing.pipeline import BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, default_options
@@ -90,3 +92,76 @@ class RerunForm(PackageOptionsForm):
         tempo = {name: self.cleaned_data[name] for name in ("bpm", "first_downbeat_s")
                  if self.cleaned_data.get(name) is not None}
         return {**self.package_parameters(), **tempo}
+
+
+LEVEL_SCALE = 100  # DTXMania shows #DLEVEL 350 as 3.50
+SORT_CHOICES = [("newest", "Newest"), ("downloads", "Most downloaded"), ("rating", "Best rated")]
+
+
+class BrowseForm(forms.Form):
+    """Browse's search: every field optional, all of them in the URL so a search can be shared."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title, artist or uploader"}))
+    track = forms.ChoiceField(label="Track", required=False)
+    level_min = forms.DecimalField(label="Level from", required=False, min_value=0, max_value=10, decimal_places=2)
+    level_max = forms.DecimalField(label="Level to", required=False, min_value=0, max_value=10, decimal_places=2)
+    bpm_min = forms.FloatField(label="BPM from", required=False, min_value=0, max_value=1000)
+    bpm_max = forms.FloatField(label="BPM to", required=False, min_value=0, max_value=1000)
+    minutes_min = forms.FloatField(label="Length from (min)", required=False, min_value=0, max_value=60)
+    minutes_max = forms.FloatField(label="Length to (min)", required=False, min_value=0, max_value=60)
+    nps_min = forms.FloatField(label="Notes/s from", required=False, min_value=0, max_value=100)
+    nps_max = forms.FloatField(label="Notes/s to", required=False, min_value=0, max_value=100)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["track"].choices = [("", "Any track")] + track_choices()
+
+    def filters(self) -> BrowseFilters:
+        """The search asked for; a field that did not validate is left out, never an error page."""
+        self.is_valid()  # cleaned_data keeps only the fields that validated
+        data = self.cleaned_data
+
+        def scaled(name: str) -> int | None:
+            return None if data.get(name) is None else int(round(data[name] * LEVEL_SCALE))
+
+        def seconds(name: str) -> float | None:
+            return None if data.get(name) is None else data[name] * 60
+
+        return BrowseFilters(
+            text=data.get("q") or "", track=data.get("track") or "",
+            level_min=scaled("level_min"), level_max=scaled("level_max"),
+            bpm_min=data.get("bpm_min"), bpm_max=data.get("bpm_max"),
+            duration_min_s=seconds("minutes_min"), duration_max_s=seconds("minutes_max"),
+            notes_per_second_min=data.get("nps_min"), notes_per_second_max=data.get("nps_max"),
+            sort=data.get("sort") or "newest",
+        )
+
+
+class VisibilityForm(forms.Form):
+    visibility = forms.ChoiceField(label="Who can see this chart", choices=ChartVersion.Visibility.choices,
+                                   widget=forms.RadioSelect)
+
+
+class VoteForm(forms.Form):
+    value = forms.TypedChoiceField(choices=[("1", "Thumbs up"), ("-1", "Thumbs down"), ("0", "No vote")], coerce=int)
+
+
+class ReportForm(forms.ModelForm):
+    class Meta:
+        model = Report
+        fields = ("reason", "text")
+        labels = {"reason": "What is wrong", "text": "Details (optional)"}
+        widgets = {"reason": forms.RadioSelect, "text": forms.Textarea(attrs={"rows": 4, "maxlength": 2000})}
+
+
+class ModerationForm(forms.Form):
+    ACTIONS = ("dismiss", "hide", "restore", "remove")
+
+    action = forms.ChoiceField(choices=[(action, action) for action in ACTIONS])
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BanForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,16 +1,21 @@
-"""Songs users upload and the chart versions made from them.
+"""Songs users upload, the chart versions made from them, and the community around them.
 
 A Song is the uploaded audio; each ChartVersion is one run of the pipeline on it with a
-track and its parameters. Who may see what is decided in selectors.py, in one helper per
-model, so sharing and moderation fields can join these models without touching views.
+track and its parameters, shared one by one (private, unlisted, public) and moderated by
+staff. Who may see or change what is decided in selectors.py, in one place.
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from processing.pipeline import BGM_DRUMLESS
+
+DIFFICULTY_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")
+SHARE_TOKEN_BYTES = 16  # 128 bits: an unlisted chart's link cannot be guessed
 
 
 def song_upload_path(song: "Song", filename: str) -> str:
@@ -20,6 +25,15 @@ def song_upload_path(song: "Song", filename: str) -> str:
 
 def package_path(version: "ChartVersion", filename: str) -> str:
     return f"packages/{uuid.uuid4().hex}/{filename}"
+
+
+def new_share_token() -> str:
+    """An unguessable reference for links to unlisted charts; never all digits, so it can
+    never be mistaken for a sequential id in a URL."""
+    while True:
+        token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+        if not token.isdigit():
+            return token
 
 
 class Song(models.Model):
@@ -47,6 +61,16 @@ class ChartVersion(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private (only you)"
+        UNLISTED = "unlisted", "Unlisted (anyone with the link)"
+        PUBLIC = "public", "Public (listed in Browse)"
+
+    class Moderation(models.TextChoices):
+        VISIBLE = "visible", "Visible"
+        HIDDEN = "hidden", "Hidden by a moderator"
+        REMOVED = "removed", "Removed by a moderator"
 
     class Stage(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -76,8 +100,38 @@ class ChartVersion(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Sharing and moderation
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE)
+    share_token = models.CharField(max_length=32, unique=True, default=new_share_token, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True)  # when it first became public
+    moderation = models.CharField(max_length=8, choices=Moderation.choices, default=Moderation.VISIBLE)
+    moderation_reason = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    # Copies for Browse, kept by services so that its filters and sorts read indexed columns
+    search_text = models.TextField(blank=True)  # title, artist and uploader, lower case
+    level_basic = models.PositiveIntegerField(null=True, blank=True)
+    level_advanced = models.PositiveIntegerField(null=True, blank=True)
+    level_extreme = models.PositiveIntegerField(null=True, blank=True)
+    level_master = models.PositiveIntegerField(null=True, blank=True)
+    notes_per_second = models.FloatField(null=True, blank=True)  # MASTER's notes over the song's length
+    download_count = models.PositiveIntegerField(default=0)
+    votes_up = models.PositiveIntegerField(default=0)
+    votes_down = models.PositiveIntegerField(default=0)
+    score = models.IntegerField(default=0)  # votes up minus votes down
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Browse reads only listed charts: one small index per sort order.
+            models.Index(fields=["-published_at", "-id"], name="listed_newest", condition=Q(
+                visibility="public", moderation="visible", status="done")),
+            models.Index(fields=["-download_count", "-id"], name="listed_most_downloaded", condition=Q(
+                visibility="public", moderation="visible", status="done")),
+            models.Index(fields=["-score", "-id"], name="listed_best_rated", condition=Q(
+                visibility="public", moderation="visible", status="done")),
+            models.Index(fields=["moderation", "removed_at"], name="moderation_removed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.song} [{self.track}] #{self.pk}"
@@ -102,3 +156,118 @@ class ChartVersion(models.Model):
     @property
     def total_notes(self) -> int:
         return sum(self.note_counts.values())
+
+    @property
+    def is_listed(self) -> bool:
+        return (self.visibility == self.Visibility.PUBLIC and self.moderation == self.Moderation.VISIBLE
+                and self.status == self.Status.DONE)
+
+    @property
+    def level_columns(self) -> list[int | None]:
+        return [self.level_basic, self.level_advanced, self.level_extreme, self.level_master]
+
+
+class Vote(models.Model):
+    """A logged-in player's thumbs up (+1) or down (-1) on a chart version; one per player."""
+
+    UP, DOWN = 1, -1
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    version = models.ForeignKey(ChartVersion, on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField(choices=[(UP, "Thumbs up"), (DOWN, "Thumbs down")])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="one_vote_per_user"),
+            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_is_up_or_down"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {'+1' if self.value > 0 else '-1'} on #{self.version_id}"
+
+
+class DownloadRecord(models.Model):
+    """One visitor's downloads of a version on one day: downloads are counted once per
+    visitor per day. The visitor is a user id, or an anonymous visitor's salted address hash."""
+
+    version = models.ForeignKey(ChartVersion, on_delete=models.CASCADE, related_name="download_records")
+    visitor = models.CharField(max_length=64)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "visitor", "day"], name="one_download_a_day")]
+
+
+class Report(models.Model):
+    """A logged-in player's report of a shared chart, for the moderators' queue."""
+
+    class Reason(models.TextChoices):
+        BROKEN = "broken", "Wrong or broken chart"
+        WRONG_SONG = "wrong_song", "Not the song it claims to be"
+        COPYRIGHT = "copyright", "Copyright"
+        OFFENSIVE = "offensive", "Offensive"
+        SPAM = "spam", "Spam"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DISMISSED = "dismissed", "Dismissed"
+        ACTIONED = "actioned", "Acted on"
+
+    version = models.ForeignKey(ChartVersion, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    text = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="report_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on #{self.version_id} by {self.reporter}"
+
+
+class UserBan(models.Model):
+    """A user a moderator banned: they may not upload, rerun, vote or report, and are told why."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ban")
+    reason = models.TextField()
+    banned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} banned"
+
+
+class ModerationAction(models.Model):
+    """The audit log: every moderator action, who took it, when, on what, and why. Rows are
+    written once and never changed; `subject` keeps a readable name after the chart is purged."""
+
+    class Action(models.TextChoices):
+        DISMISS = "dismiss", "Dismissed the reports"
+        HIDE = "hide", "Hid the chart"
+        RESTORE = "restore", "Restored the chart"
+        REMOVE = "remove", "Removed the chart"
+        BAN = "ban", "Banned the user"
+        PURGE = "purge", "Purged the files of a removed chart"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    version = models.ForeignKey(ChartVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    subject = models.CharField(max_length=300)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor}: {self.get_action_display()} ({self.subject})"

@@ -1,38 +1,86 @@
-"""Reads. Access rules live here, one helper per model: views never filter by owner themselves."""
+"""Reads. Who may see what is decided here, in `chart_versions_visible_to` and
+`songs_visible_to`: every view, the API and the downloads go through them."""
 
 import re
 import zipfile
+from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from charts.models import ChartVersion, Song
+from charts.models import ChartVersion, Report, Song, UserBan, Vote
 from processing.chart_view import chart_view_data
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.package import package_chart_files, package_folder
+from processing.pipeline import BGM_DRUMLESS, INPUT_DRUMS
+from processing.transcription import TRACKS
+
+User = get_user_model()
+SEPARATION_PROVENANCE = "Spleeter 4 stems (Deezer), MIT licence"
 
 # Package files the browser may fetch: the audio and the chip sounds, nothing else.
 SERVABLE_PACKAGE_FILE = re.compile(r"bgm\.ogg|preview\.ogg|chips/[A-Z]{2,3}\.wav")
 
 Viewer = AbstractBaseUser | AnonymousUser
 
+# Browse and the API list only these: public, not moderated away, and finished.
+LISTED = Q(visibility=ChartVersion.Visibility.PUBLIC, moderation=ChartVersion.Moderation.VISIBLE,
+           status=ChartVersion.Status.DONE)
+SORTS = {
+    "newest": ("-published_at", "-id"),
+    "downloads": ("-download_count", "-id"),
+    "rating": ("-score", "-id"),
+}
+LEVEL_COLUMNS = ("level_basic", "level_advanced", "level_extreme", "level_master")
+
+
+def chart_versions_visible_to(*, viewer: Viewer, by_link: bool = False) -> QuerySet[ChartVersion]:
+    """The one rule of who may see a chart version. Everyone: public ones that no moderator
+    hid or removed. The owner: their own, unless removed. Staff: everything that was shared
+    or moderated (never a private chart that nobody reported). With `by_link` (the version's
+    unguessable share link), unlisted ones too; a sequential id never opens an unlisted chart."""
+    visible = Q(visibility=ChartVersion.Visibility.PUBLIC, moderation=ChartVersion.Moderation.VISIBLE)
+    if by_link:
+        visible |= Q(visibility=ChartVersion.Visibility.UNLISTED, moderation=ChartVersion.Moderation.VISIBLE)
+    if viewer.is_authenticated:
+        visible |= Q(song__owner=viewer) & ~Q(moderation=ChartVersion.Moderation.REMOVED)
+        if viewer.is_staff:
+            visible |= ~Q(visibility=ChartVersion.Visibility.PRIVATE) | ~Q(moderation=ChartVersion.Moderation.VISIBLE)
+    return ChartVersion.objects.filter(visible).select_related("song", "song__owner")
+
+
+def chart_version_get(*, viewer: Viewer, ref: str | int) -> ChartVersion:
+    """The version a URL names, by id or by share token; Http404 when it does not exist or
+    `viewer` may not see it by that reference."""
+    by_link = not str(ref).isdigit()
+    lookup = {"share_token": ref} if by_link else {"pk": int(ref)}
+    try:
+        return chart_versions_visible_to(viewer=viewer, by_link=by_link).get(**lookup)
+    except ChartVersion.DoesNotExist:
+        raise Http404("No such chart version.") from None
+
+
+def chart_version_get_for_change(*, viewer: Viewer, version_id: int) -> ChartVersion:
+    """The version, for its owner to change (visibility, deletion): Http404 when `viewer` may
+    not see it, PermissionDenied when they may see it but it is not theirs."""
+    version = chart_version_get(viewer=viewer, ref=version_id)
+    if version.song.owner_id != viewer.pk:
+        raise PermissionDenied("Only the chart's owner may change it.")
+    return version
+
+
+def may_change(*, viewer: Viewer, version: ChartVersion) -> bool:
+    return viewer.is_authenticated and version.song.owner_id == viewer.pk
+
 
 def songs_visible_to(*, viewer: Viewer) -> QuerySet[Song]:
-    """The songs `viewer` may open: for now, their own."""
+    """The songs whose page and upload `viewer` may open: their own (a song's file is never shared)."""
     if not viewer.is_authenticated:
         return Song.objects.none()
     return Song.objects.filter(owner=viewer)
-
-
-def chart_versions_visible_to(*, viewer: Viewer) -> QuerySet[ChartVersion]:
-    """The chart versions `viewer` may open: those of songs they may open."""
-    return ChartVersion.objects.filter(song__in=songs_visible_to(viewer=viewer)).select_related("song")
-
-
-def song_list_for_owner(*, owner: Viewer) -> QuerySet[Song]:
-    """The owner's songs, newest first, each with its chart versions newest first."""
-    return songs_visible_to(viewer=owner).prefetch_related("versions")
 
 
 def song_get(*, viewer: Viewer, song_id: int) -> Song:
@@ -43,12 +91,145 @@ def song_get(*, viewer: Viewer, song_id: int) -> Song:
         raise Http404("No such song.") from None
 
 
-def chart_version_get(*, viewer: Viewer, version_id: int) -> ChartVersion:
-    """The chart version, or Http404 when it does not exist or `viewer` may not see it."""
+def song_get_for_change(*, viewer: Viewer, song_id: int) -> Song:
+    """The song, for its owner to rerun or delete: PermissionDenied for a viewer who may see
+    one of its chart versions, Http404 for anyone else."""
     try:
-        return chart_versions_visible_to(viewer=viewer).get(pk=version_id)
+        return song_get(viewer=viewer, song_id=song_id)
+    except Http404:
+        if chart_versions_visible_to(viewer=viewer).filter(song_id=song_id).exists():
+            raise PermissionDenied("Only the song's owner may change it.") from None
+        raise
+
+
+def song_versions_for_owner(*, song: Song) -> QuerySet[ChartVersion]:
+    """The song's versions its owner sees, newest first: all but those a moderator removed."""
+    return song.versions.exclude(moderation=ChartVersion.Moderation.REMOVED)
+
+
+def song_list_for_owner(*, owner: Viewer) -> QuerySet[Song]:
+    """The owner's songs, newest first, each with its chart versions newest first."""
+    versions = ChartVersion.objects.exclude(moderation=ChartVersion.Moderation.REMOVED)
+    return songs_visible_to(viewer=owner).prefetch_related(Prefetch("versions", queryset=versions))
+
+
+def user_ban_reason(*, user: Viewer) -> str | None:
+    """Why `user` is banned, or None when they are not."""
+    if not user.is_authenticated:
+        return None
+    return UserBan.objects.filter(user=user).values_list("reason", flat=True).first()
+
+
+def user_active_job_count(*, user: AbstractBaseUser) -> int:
+    return ChartVersion.objects.filter(
+        song__owner=user, status__in=[ChartVersion.Status.QUEUED, ChartVersion.Status.RUNNING]
+    ).count()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrowseFilters:
+    """What a Browse search asks for; levels in DTXMania's #DLEVEL units (350 shows as 3.50)."""
+
+    text: str = ""
+    track: str = ""
+    level_min: int | None = None
+    level_max: int | None = None
+    bpm_min: float | None = None
+    bpm_max: float | None = None
+    duration_min_s: float | None = None
+    duration_max_s: float | None = None
+    notes_per_second_min: float | None = None
+    notes_per_second_max: float | None = None
+    sort: str = "newest"
+
+
+def listed_chart_versions(*, filters: BrowseFilters) -> QuerySet[ChartVersion]:
+    """Public charts matching `filters`, in its sort order: Browse and the API both read this."""
+    charts = ChartVersion.objects.filter(LISTED)
+    for word in filters.text.lower().split():
+        charts = charts.filter(search_text__contains=word)
+    if filters.track:
+        charts = charts.filter(track=filters.track)
+    if filters.level_min is not None or filters.level_max is not None:
+        any_level = Q()
+        for column in LEVEL_COLUMNS:
+            bounds = {}
+            if filters.level_min is not None:
+                bounds[f"{column}__gte"] = filters.level_min
+            if filters.level_max is not None:
+                bounds[f"{column}__lte"] = filters.level_max
+            any_level |= Q(**bounds)
+        charts = charts.filter(any_level)
+    for field, low, high in (
+        ("bpm", filters.bpm_min, filters.bpm_max),
+        ("duration_s", filters.duration_min_s, filters.duration_max_s),
+        ("notes_per_second", filters.notes_per_second_min, filters.notes_per_second_max),
+    ):
+        if low is not None:
+            charts = charts.filter(**{f"{field}__gte": low})
+        if high is not None:
+            charts = charts.filter(**{f"{field}__lte": high})
+    return charts.select_related("song", "song__owner").order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+
+
+def listed_chart_version_get(*, version_id: int) -> ChartVersion:
+    """One public chart for the API; Http404 for anything else."""
+    try:
+        return ChartVersion.objects.filter(LISTED).select_related("song", "song__owner").get(pk=version_id)
     except ChartVersion.DoesNotExist:
-        raise Http404("No such chart version.") from None
+        raise Http404("No such public chart.") from None
+
+
+def vote_of(*, user: Viewer, version: ChartVersion) -> int:
+    """The viewer's vote on the version: +1, -1, or 0 for none."""
+    if not user.is_authenticated:
+        return 0
+    return Vote.objects.filter(user=user, version=version).values_list("value", flat=True).first() or 0
+
+
+@dataclass(frozen=True)
+class ReportedChart:
+    version: ChartVersion
+    reports: list[Report]
+
+
+def moderation_queue() -> list[ReportedChart]:
+    """Open reports grouped by chart, the chart with the newest report first."""
+    reports = Report.objects.filter(status=Report.Status.OPEN).select_related(
+        "reporter", "version", "version__song", "version__song__owner"
+    ).order_by("-created_at", "-id")
+    grouped: dict[int, ReportedChart] = {}
+    for report in reports:
+        grouped.setdefault(report.version_id, ReportedChart(version=report.version, reports=[])).reports.append(report)
+    return list(grouped.values())
+
+
+def moderated_chart_versions(*, limit: int = 50) -> QuerySet[ChartVersion]:
+    """Charts a moderator hid or removed, newest first, for restoring."""
+    return ChartVersion.objects.exclude(moderation=ChartVersion.Moderation.VISIBLE).select_related(
+        "song", "song__owner").order_by("-id")[:limit]
+
+
+def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
+    """How the chart was made, in words: the track, the settings, the model weights and their licences."""
+    track = TRACKS.get(version.track)
+    parameters = version.parameters
+    separated = parameters.get("bgm") == BGM_DRUMLESS or parameters.get("input") == INPUT_DRUMS
+    weights = [f"{track.weights.folder}: {track.weights.licence}"] if track and track.weights else []
+    if separated:
+        weights.append(SEPARATION_PROVENANCE)
+    tempo = []
+    if parameters.get("bpm"):
+        tempo.append(f"tempo set to {parameters['bpm']:g} BPM")
+    if parameters.get("first_downbeat_s") is not None:
+        tempo.append(f"first downbeat set at {parameters['first_downbeat_s']:g} s")
+    return {
+        "Track": f"{track.title} ({version.track})" if track else version.track,
+        "Transcribed from": "the separated drum stem" if parameters.get("input") == INPUT_DRUMS else "the mix",
+        "Backing track": "the song without its drums" if parameters.get("bgm") == BGM_DRUMLESS else "the original mix",
+        "Tempo": "; ".join(tempo) if tempo else "detected",
+        "Model weights": "; ".join(weights) if weights else "none (signal processing only)",
+    }
 
 
 def chart_version_view(*, version: ChartVersion, difficulty: str) -> dict:

@@ -1,4 +1,5 @@
-"""Writes: creating songs and chart versions, queueing them, and recording how jobs went."""
+"""Writes: songs and chart versions (creating, queueing, recording how jobs went, sharing,
+deleting), votes, downloads, reports and moderation."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import os
 import tempfile
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.timeouts import TimerDeathPenalty
 
-from charts.models import ChartVersion, Song
+from charts import selectors
+from charts.models import DIFFICULTY_LABELS, ChartVersion, DownloadRecord, ModerationAction, Report, Song, UserBan, Vote
 from processing import audio
 from processing.errors import AudioError
 from processing.pipeline import ConversionResult
@@ -32,6 +38,37 @@ logger = logging.getLogger(__name__)
 
 HASH_CHUNK = 1024 * 1024
 QUEUE_UNREACHABLE = "The job queue could not be reached, so the conversion did not start. Try again in a minute."
+TOO_MANY_JOBS = ("You already have {count} conversions queued or running (the limit is {limit}). "
+                 "Wait until one finishes, then try again.")
+TOO_MANY_SONGS = "You have {count} songs stored (the limit is {limit}). Delete one before uploading another."
+NOT_FINISHED = "Only a finished chart can be shared."
+
+
+class Banned(Exception):
+    """The user was banned by a moderator; `reason` says why, in the moderator's words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def user_check_may_act(*, user: AbstractBaseUser) -> None:
+    """Raise Banned when a moderator banned `user` from uploading, rerunning, voting and reporting."""
+    reason = selectors.user_ban_reason(user=user)
+    if reason is not None:
+        raise Banned(reason)
+
+
+def _check_job_quota(*, owner: AbstractBaseUser) -> None:
+    count = selectors.user_active_job_count(user=owner)
+    if count >= settings.A2D_MAX_ACTIVE_JOBS_PER_USER:
+        raise ValidationError(TOO_MANY_JOBS.format(count=count, limit=settings.A2D_MAX_ACTIVE_JOBS_PER_USER))
+
+
+def _check_song_quota(*, owner: AbstractBaseUser) -> None:
+    count = Song.objects.filter(owner=owner).count()
+    if count >= settings.A2D_MAX_SONGS_PER_USER:
+        raise ValidationError(TOO_MANY_SONGS.format(count=count, limit=settings.A2D_MAX_SONGS_PER_USER))
 
 
 def probe_upload(*, uploaded_file: UploadedFile) -> audio.AudioProbe:
@@ -102,10 +139,14 @@ def song_create(
 ) -> ChartVersion:
     """Store the upload as a Song and queue its first chart version.
 
-    Title and artist fall back to the file's tags, then to its name. If anything fails, the
-    stored file is removed with the rolled-back rows.
+    Title and artist fall back to the file's tags, then to its name. Raises Banned for a
+    banned user and ValidationError past the quotas of songs and of jobs, before storing
+    anything. If anything fails, the stored file is removed with the rolled-back rows.
     """
     get_track(track)
+    user_check_may_act(user=owner)
+    _check_song_quota(owner=owner)
+    _check_job_quota(owner=owner)
     song = Song(
         owner=owner,
         title=(title or info.title or Path(uploaded_file.name).stem)[:200],
@@ -132,10 +173,21 @@ def song_create(
 def chart_version_create(*, song: Song, track: str, parameters: dict[str, Any]) -> ChartVersion:
     """A queued chart version of `song`; the job is enqueued once the transaction commits."""
     version = ChartVersion.objects.create(
-        song=song, track=track, parameters=parameters, rq_job_id=f"chart-version-{uuid.uuid4().hex}"
+        song=song, track=track, parameters=parameters, rq_job_id=f"chart-version-{uuid.uuid4().hex}",
+        search_text=" ".join((song.title, song.artist, song.owner.get_username())).lower(),
     )
     transaction.on_commit(lambda: chart_version_enqueue(version=version))
     return version
+
+
+def chart_version_rerun(*, song: Song, user: AbstractBaseUser, track: str, parameters: dict[str, Any]) -> ChartVersion:
+    """A new chart version of the song its owner already uploaded: the stored file is reused
+    and earlier versions stay as they are. Raises Banned, or ValidationError past the job quota."""
+    get_track(track)
+    user_check_may_act(user=user)
+    _check_job_quota(owner=user)
+    with transaction.atomic():
+        return chart_version_create(song=song, track=track, parameters=parameters)
 
 
 def chart_version_enqueue(*, version: ChartVersion) -> None:
@@ -176,22 +228,30 @@ def chart_version_record_progress(*, version: ChartVersion, stage: str, progress
 
 
 def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) -> None:
+    """Store the package and the chart's figures. A version deleted while its job ran keeps
+    nothing: the package just stored is removed again."""
     with open(result.package_path, "rb") as package:
         version.package.save(result.package_path.name, File(package), save=False)
-    version.status = ChartVersion.Status.DONE
-    version.stage = ChartVersion.Stage.FINISHED
-    version.progress = 1.0
-    version.bpm = result.bpm
-    version.duration_s = result.duration_s
-    version.note_counts = result.note_counts
-    version.levels = result.levels
-    version.quantisation_error_ms = result.quantisation_error_ms
-    version.warning = " ".join(result.warnings)
-    version.finished_at = timezone.now()
-    version.save(update_fields=[
-        "package", "status", "stage", "progress", "bpm", "duration_s", "note_counts", "levels",
-        "quantisation_error_ms", "warning", "finished_at",
-    ])
+    levels = {f"level_{label.lower()}": result.levels.get(label) for label in DIFFICULTY_LABELS}
+    notes = sum(result.note_counts.values())
+    updated = ChartVersion.objects.filter(pk=version.pk, status=ChartVersion.Status.RUNNING).update(
+        package=version.package.name,
+        status=ChartVersion.Status.DONE,
+        stage=ChartVersion.Stage.FINISHED,
+        progress=1.0,
+        bpm=result.bpm,
+        duration_s=result.duration_s,
+        note_counts=result.note_counts,
+        levels=result.levels,
+        quantisation_error_ms=result.quantisation_error_ms,
+        warning=" ".join(result.warnings),
+        finished_at=timezone.now(),
+        notes_per_second=notes / result.duration_s if result.duration_s else None,
+        **levels,
+    )
+    if not updated:
+        logger.info("Chart version %s was deleted or ended while it ran; its package is discarded", version.pk)
+        version.package.storage.delete(version.package.name)
 
 
 def chart_version_mark_failed(*, version_id: int, message: str) -> None:
@@ -226,3 +286,194 @@ def chart_version_fail_if_abandoned(*, version: ChartVersion) -> ChartVersion:
         return version
     version.refresh_from_db()
     return version
+
+
+# Sharing and deleting: the owner's changes (selectors.chart_version_get_for_change guards them)
+
+def chart_version_set_visibility(*, version: ChartVersion, visibility: str) -> ChartVersion:
+    """Share a finished version privately, by link or publicly; the first time it becomes
+    public is its publication date in Browse."""
+    if visibility not in ChartVersion.Visibility.values:
+        raise ValidationError(f"Unknown visibility '{visibility}'.")
+    if visibility != ChartVersion.Visibility.PRIVATE and version.status != ChartVersion.Status.DONE:
+        raise ValidationError(NOT_FINISHED)
+    version.visibility = visibility
+    fields = ["visibility"]
+    if visibility == ChartVersion.Visibility.PUBLIC and version.published_at is None:
+        version.published_at = timezone.now()
+        fields.append("published_at")
+    version.save(update_fields=fields)
+    return version
+
+
+def _delete_files_on_commit(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def _cancel_job(*, version: ChartVersion) -> None:
+    """Take a queued job off the queue; a running one finishes and finds its version gone."""
+    if version.is_finished or not version.rq_job_id:
+        return
+    try:
+        Job.fetch(version.rq_job_id, connection=django_rq.get_connection(settings.A2D_QUEUE)).cancel()
+    except (NoSuchJobError, RedisError, ValueError):
+        logger.info("Job of chart version %s could not be cancelled", version.pk, exc_info=True)
+
+
+@transaction.atomic
+def chart_version_delete(*, version: ChartVersion) -> None:
+    """Delete one chart version and its package; the song and its other versions stay."""
+    if version.package:
+        _delete_files_on_commit([version.package.name])
+    _cancel_job(version=version)
+    version.delete()
+
+
+@transaction.atomic
+def song_delete(*, song: Song) -> None:
+    """Delete a song, every chart version of it, the uploaded file and the packages."""
+    versions = list(song.versions.all())
+    _delete_files_on_commit([song.upload.name] + [version.package.name for version in versions if version.package])
+    for version in versions:
+        _cancel_job(version=version)
+    song.delete()
+
+
+# Votes, downloads and reports
+
+def vote_cast(*, user: AbstractBaseUser, version: ChartVersion, value: int) -> ChartVersion:
+    """Record the user's thumbs up (+1) or down (-1), replacing an earlier vote; 0 takes the
+    vote back. The version's tallies are recounted from the votes, so they cannot drift."""
+    if value not in (Vote.UP, Vote.DOWN, 0):
+        raise ValidationError("A vote is up or down.")
+    user_check_may_act(user=user)
+    with transaction.atomic():
+        if value:
+            Vote.objects.update_or_create(user=user, version=version, defaults={"value": value})
+        else:
+            Vote.objects.filter(user=user, version=version).delete()
+        tally = Vote.objects.filter(version=version).aggregate(
+            up=Count("pk", filter=Q(value=Vote.UP)), down=Count("pk", filter=Q(value=Vote.DOWN)))
+        version.votes_up, version.votes_down = tally["up"], tally["down"]
+        version.score = version.votes_up - version.votes_down
+        version.save(update_fields=["votes_up", "votes_down", "score"])
+    return version
+
+
+def download_visitor(*, user: AbstractBaseUser | None, address: str) -> str:
+    """Who downloads, for counting once a day: the user's id, or a salted hash of the address
+    (the address itself is not stored)."""
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:40]
+    return f"addr:{digest}"
+
+
+def download_record(*, version: ChartVersion, visitor: str) -> None:
+    """Count a download, once per visitor per day."""
+    try:
+        with transaction.atomic():
+            DownloadRecord.objects.create(version=version, visitor=visitor, day=timezone.localdate())
+    except IntegrityError:
+        return  # already counted today
+    ChartVersion.objects.filter(pk=version.pk).update(download_count=F("download_count") + 1)
+
+
+def report_create(*, reporter: AbstractBaseUser, version: ChartVersion, reason: str, text: str) -> Report:
+    """A report of a shared chart for the moderators. Raises Banned; a private chart (seen
+    only by its owner) cannot be reported."""
+    user_check_may_act(user=reporter)
+    if version.visibility == ChartVersion.Visibility.PRIVATE:
+        raise ValidationError("A private chart cannot be reported.")
+    return Report.objects.create(reporter=reporter, version=version, reason=reason, text=text.strip())
+
+
+# Moderation: every action closes the chart's open reports and writes the audit log
+
+def _audit(*, actor: AbstractBaseUser | None, action: str, reason: str, version: ChartVersion | None = None,
+           target_user: AbstractBaseUser | None = None) -> None:
+    subject = str(version) if version is not None else str(target_user)
+    ModerationAction.objects.create(actor=actor, action=action, version=version, target_user=target_user,
+                                    subject=subject[:300], reason=reason)
+
+
+def _close_reports(*, version: ChartVersion, actor: AbstractBaseUser, status: str) -> None:
+    version.reports.filter(status=Report.Status.OPEN).update(status=status, resolved_by=actor,
+                                                             resolved_at=timezone.now())
+
+
+@transaction.atomic
+def moderation_dismiss(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
+    """Close the chart's open reports without changing the chart."""
+    _close_reports(version=version, actor=actor, status=Report.Status.DISMISSED)
+    _audit(actor=actor, action=ModerationAction.Action.DISMISS, version=version, reason=reason)
+
+
+def _moderate(*, actor: AbstractBaseUser, version: ChartVersion, moderation: str, action: str, reason: str) -> None:
+    version.moderation = moderation
+    version.moderation_reason = reason
+    version.removed_at = timezone.now() if moderation == ChartVersion.Moderation.REMOVED else None
+    version.save(update_fields=["moderation", "moderation_reason", "removed_at"])
+    status = Report.Status.DISMISSED if action == ModerationAction.Action.RESTORE else Report.Status.ACTIONED
+    _close_reports(version=version, actor=actor, status=status)
+    _audit(actor=actor, action=action, version=version, reason=reason)
+
+
+@transaction.atomic
+def moderation_hide(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
+    """Hide the chart from everyone but its owner and staff; the owner sees `reason`."""
+    if not reason.strip():
+        raise ValidationError("Say why the chart is hidden: its owner will read it.")
+    _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.HIDDEN,
+              action=ModerationAction.Action.HIDE, reason=reason.strip())
+
+
+@transaction.atomic
+def moderation_restore(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
+    """Undo a hide or a removal that has not been purged yet."""
+    _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.VISIBLE,
+              action=ModerationAction.Action.RESTORE, reason=reason.strip())
+
+
+@transaction.atomic
+def moderation_remove(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
+    """Take the chart away from everyone but staff; its files are purged after the retention period."""
+    if not reason.strip():
+        raise ValidationError("Say why the chart is removed.")
+    _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.REMOVED,
+              action=ModerationAction.Action.REMOVE, reason=reason.strip())
+
+
+@transaction.atomic
+def user_ban(*, actor: AbstractBaseUser, user: AbstractBaseUser, reason: str) -> None:
+    """Ban `user` from uploading, rerunning, voting and reporting; they are told `reason`."""
+    if not reason.strip():
+        raise ValidationError("Say why the user is banned: they will read it.")
+    if user.is_staff:
+        raise ValidationError("Staff cannot be banned here; change their account in the admin.")
+    UserBan.objects.update_or_create(user=user, defaults={"reason": reason.strip(), "banned_by": actor})
+    _audit(actor=actor, action=ModerationAction.Action.BAN, target_user=user, reason=reason.strip())
+
+
+def purge_removed(*, now=None) -> int:
+    """Delete the chart versions removed longer ago than the retention period, with their
+    packages (and a song's upload once no version of it is left). Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.A2D_REMOVED_RETENTION_DAYS)
+    expired = ChartVersion.objects.filter(moderation=ChartVersion.Moderation.REMOVED, removed_at__lt=cutoff)
+    purged = 0
+    for version in expired.select_related("song"):
+        with transaction.atomic():
+            _audit(actor=None, action=ModerationAction.Action.PURGE, version=version,
+                   reason=f"removed on {version.removed_at:%Y-%m-%d}: {version.moderation_reason}")
+            song = version.song
+            chart_version_delete(version=version)
+            if not song.versions.exists():
+                song_delete(song=song)
+        purged += 1
+    return purged

@@ -2,19 +2,47 @@
 
 import mimetypes
 
+from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from charts import selectors, services
+from charts import api, selectors, services
+from charts.decorators import rate_limit, refuse_banned
+from charts.forms import (BanForm, BrowseForm, ModerationForm, RerunForm, ReportForm, SignUpForm, SongUploadForm,
+                          VisibilityForm, VoteForm)
 from charts.health import health_report, is_healthy
-from charts.forms import RerunForm, SignUpForm, SongUploadForm
+from charts.models import ChartVersion
 from processing.package import folder_name
 from processing.transcription import TRACKS
 
+MODERATION_SERVICES = {
+    "dismiss": services.moderation_dismiss,
+    "hide": services.moderation_hide,
+    "restore": services.moderation_restore,
+    "remove": services.moderation_remove,
+}
 
+
+def staff_required(view):
+    """Staff only: others are sent to log in, or told the page does not exist."""
+
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@rate_limit("signup")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
@@ -24,6 +52,39 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+login_view = rate_limit("login")(auth_views.LoginView.as_view())
+
+
+# Browse and the public API
+
+@require_GET
+def browse(request: HttpRequest) -> HttpResponse:
+    form = BrowseForm(request.GET)
+    charts = selectors.listed_chart_versions(filters=form.filters())
+    page = Paginator(charts, api.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "charts/browse.html#results" if request.htmx else "charts/browse.html"
+    return render(request, template, context)
+
+
+@require_GET
+def api_chart_list(request: HttpRequest) -> JsonResponse:
+    form = BrowseForm(request.GET)
+    charts = selectors.listed_chart_versions(filters=form.filters())
+    page = Paginator(charts, api.PAGE_SIZE).get_page(request.GET.get("page"))
+    return JsonResponse(api.chart_page(request=request, page=page))
+
+
+@require_GET
+def api_chart_detail(request: HttpRequest, version_id: int) -> JsonResponse:
+    version = selectors.listed_chart_version_get(version_id=version_id)
+    return JsonResponse(api.chart_detail(request=request, version=version))
+
+
+# The owner's songs
+
 @login_required
 @require_GET
 def song_list(request: HttpRequest) -> HttpResponse:
@@ -32,86 +93,117 @@ def song_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@refuse_banned
+@rate_limit("upload")
 @require_http_methods(["GET", "POST"])
 def song_upload(request: HttpRequest) -> HttpResponse:
     form = SongUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        version = services.song_create(
-            owner=request.user,
-            uploaded_file=form.cleaned_data["upload"],
-            info=form.probe,
-            title=form.cleaned_data["title"],
-            artist=form.cleaned_data["artist"],
-            track=form.cleaned_data["track"],
-            parameters=form.package_parameters(),
-        )
-        return redirect("song-detail", song_id=version.song_id)
+        try:
+            version = services.song_create(
+                owner=request.user,
+                uploaded_file=form.cleaned_data["upload"],
+                info=form.probe,
+                title=form.cleaned_data["title"],
+                artist=form.cleaned_data["artist"],
+                track=form.cleaned_data["track"],
+                parameters=form.package_parameters(),
+            )
+            return redirect("song-detail", song_id=version.song_id)
+        except ValidationError as error:
+            form.add_error(None, error)
     return render(request, "charts/song_upload.html", {"form": form, "tracks": TRACKS.values()})
+
+
+def _song_page(request: HttpRequest, song, form: RerunForm, status: int = 200) -> HttpResponse:
+    versions = selectors.song_versions_for_owner(song=song)
+    return render(request, "charts/song_detail.html", {"song": song, "versions": versions, "form": form}, status=status)
 
 
 @login_required
 @require_GET
 def song_detail(request: HttpRequest, song_id: int) -> HttpResponse:
     song = selectors.song_get(viewer=request.user, song_id=song_id)
-    form = RerunForm(song_duration_s=song.duration_s)
-    return render(request, "charts/song_detail.html", {"song": song, "versions": song.versions.all(), "form": form})
+    return _song_page(request, song, RerunForm(song_duration_s=song.duration_s))
 
 
 @login_required
+@refuse_banned
+@rate_limit("rerun")
 @require_POST
 def chart_version_rerun(request: HttpRequest, song_id: int) -> HttpResponse:
-    song = selectors.song_get(viewer=request.user, song_id=song_id)
+    song = selectors.song_get_for_change(viewer=request.user, song_id=song_id)
     form = RerunForm(request.POST, song_duration_s=song.duration_s)
-    if not form.is_valid():
-        context = {"song": song, "versions": song.versions.all(), "form": form}
-        return render(request, "charts/song_detail.html", context, status=400)
-    services.chart_version_create(song=song, track=form.cleaned_data["track"], parameters=form.parameters())
-    return redirect("song-detail", song_id=song.pk)
+    if form.is_valid():
+        try:
+            services.chart_version_rerun(song=song, user=request.user, track=form.cleaned_data["track"],
+                                         parameters=form.parameters())
+            return redirect("song-detail", song_id=song.pk)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return _song_page(request, song, form, status=400)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def song_delete(request: HttpRequest, song_id: int) -> HttpResponse:
+    song = selectors.song_get_for_change(viewer=request.user, song_id=song_id)
+    if request.method == "POST":
+        services.song_delete(song=song)
+        messages.success(request, f"“{song.title}” and its chart versions were deleted.")
+        return redirect("song-list")
+    return render(request, "charts/confirm_delete.html", {"song": song, "subject": song.title})
+
+
+# A chart version: its page and files, for whoever may see it (by id, or by its share link)
+
 @require_GET
-def chart_version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+def chart_version_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    version = selectors.chart_version_get(viewer=request.user, ref=ref)
     version = services.chart_version_fail_if_abandoned(version=version)
     if request.htmx:
-        response = render(request, "charts/song_detail.html#version-status", {"version": version})
+        response = render(request, "charts/song_detail.html#version-status", {"version": version, "ref": ref})
         if version.status == version.Status.DONE and request.htmx.current_url_abs_path == request.path:
             response["HX-Refresh"] = "true"  # the chart page's preview needs the whole page
         return response
-    context = {"version": version, "song": version.song, "difficulty_labels": version.levels.keys()}
-    return render(request, "charts/chart_version_detail.html", context)
+    return render(request, "charts/chart_version_detail.html", _chart_page_context(request, version, ref))
 
 
-@login_required
+def _chart_page_context(request: HttpRequest, version: ChartVersion, ref: str, **extra) -> dict:
+    is_owner = selectors.may_change(viewer=request.user, version=version)
+    return {
+        "version": version, "song": version.song, "ref": ref, "is_owner": is_owner,
+        "difficulty_labels": version.levels.keys(),
+        "provenance": selectors.chart_provenance(version=version),
+        "my_vote": selectors.vote_of(user=request.user, version=version),
+        "visibility_form": VisibilityForm(initial={"visibility": version.visibility}) if is_owner else None,
+        "share_url": request.build_absolute_uri(reverse("chart-version-detail", args=[version.share_token])),
+        **extra,
+    }
+
+
 @require_GET
-def chart_version_download(request: HttpRequest, version_id: int) -> FileResponse:
-    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+def chart_version_download(request: HttpRequest, ref: str) -> FileResponse:
+    version = selectors.chart_version_get(viewer=request.user, ref=ref)
     if not version.package:
         raise Http404("This chart version has no package yet.")
+    services.download_record(version=version, visitor=services.download_visitor(
+        user=request.user, address=request.META.get("REMOTE_ADDR", "")))
     return FileResponse(
         version.package.open("rb"), as_attachment=True, filename=f"{folder_name(version.song.title)}.zip"
     )
 
 
 @require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    report = health_report()
-    return JsonResponse(report, status=200 if is_healthy(report) else 503)
-
-
-@login_required
-@require_GET
-def chart_version_chart_json(request: HttpRequest, version_id: int) -> JsonResponse:
-    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+def chart_version_chart_json(request: HttpRequest, ref: str) -> JsonResponse:
+    version = selectors.chart_version_get(viewer=request.user, ref=ref)
     data = selectors.chart_version_view(version=version, difficulty=request.GET.get("difficulty", "MASTER"))
     return JsonResponse(data)
 
 
-@login_required
 @require_GET
-def chart_version_file(request: HttpRequest, version_id: int, name: str) -> HttpResponse:
-    version = selectors.chart_version_get(viewer=request.user, version_id=version_id)
+def chart_version_file(request: HttpRequest, ref: str, name: str) -> HttpResponse:
+    version = selectors.chart_version_get(viewer=request.user, ref=ref)
     data = selectors.chart_version_package_file(version=version, name=name)
     content_type = "audio/ogg" if name.endswith(".ogg") else "audio/wav"
     response = HttpResponse(data, content_type=content_type)
@@ -126,3 +218,114 @@ def song_audio(request: HttpRequest, song_id: int) -> FileResponse:
     guessed = mimetypes.guess_type(song.upload.name)[0] or ""
     content_type = guessed if guessed.startswith("audio/") else "application/octet-stream"
     return FileResponse(song.upload.open("rb"), content_type=content_type)
+
+
+# The owner's changes to a version
+
+@login_required
+@require_POST
+def chart_version_visibility(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = selectors.chart_version_get_for_change(viewer=request.user, version_id=version_id)
+    form = VisibilityForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            version = services.chart_version_set_visibility(version=version, visibility=form.cleaned_data["visibility"])
+        except ValidationError as invalid:
+            error = invalid.messages[0]
+    context = _chart_page_context(request, version, str(version.pk), visibility_error=error, visibility_saved=not error)
+    template = "charts/chart_version_detail.html#sharing" if request.htmx else "charts/chart_version_detail.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def chart_version_delete(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = selectors.chart_version_get_for_change(viewer=request.user, version_id=version_id)
+    if request.method == "POST":
+        services.chart_version_delete(version=version)
+        messages.success(request, "The chart version was deleted.")
+        return redirect("song-detail", song_id=version.song_id)
+    return render(request, "charts/confirm_delete.html", {"version": version, "subject": str(version)})
+
+
+# Votes and reports
+
+@login_required
+@refuse_banned
+@rate_limit("vote")
+@require_POST
+def chart_version_vote(request: HttpRequest, ref: str) -> HttpResponse:
+    version = selectors.chart_version_get(viewer=request.user, ref=ref)
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("A vote is up, down or none.", status=400)
+    version = services.vote_cast(user=request.user, version=version, value=form.cleaned_data["value"])
+    if request.htmx:
+        context = {"version": version, "ref": ref, "my_vote": form.cleaned_data["value"]}
+        return render(request, "charts/chart_version_detail.html#votes", context)
+    return redirect("chart-version-detail", ref=ref)
+
+
+@login_required
+@refuse_banned
+@rate_limit("report")
+@require_http_methods(["GET", "POST"])
+def chart_version_report(request: HttpRequest, ref: str) -> HttpResponse:
+    version = selectors.chart_version_get(viewer=request.user, ref=ref)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_create(reporter=request.user, version=version, **form.cleaned_data)
+            messages.success(request, "Thank you: the moderators will look at your report.")
+            return redirect("chart-version-detail", ref=ref)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "charts/report.html", {"version": version, "ref": ref, "form": form})
+
+
+# Moderation
+
+@staff_required
+@require_GET
+def moderation_queue(request: HttpRequest) -> HttpResponse:
+    context = {"queue": selectors.moderation_queue(), "moderated": selectors.moderated_chart_versions()}
+    return render(request, "charts/moderation.html", context)
+
+
+@staff_required
+@require_POST
+def moderation_act(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(ChartVersion, pk=version_id)
+    form = ModerationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an action.")
+        return redirect("moderation-queue")
+    try:
+        MODERATION_SERVICES[form.cleaned_data["action"]](actor=request.user, version=version,
+                                                          reason=form.cleaned_data["reason"])
+        messages.success(request, f"{form.cleaned_data['action'].capitalize()}: {version}.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("moderation-queue")
+
+
+@staff_required
+@require_POST
+def moderation_ban(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = get_object_or_404(selectors.User, pk=user_id)
+    form = BanForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Say why the user is banned: they will read it.")
+        services.user_ban(actor=request.user, user=target, reason=form.cleaned_data["reason"])
+        messages.success(request, f"{target} is banned.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("moderation-queue")
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    report = health_report()
+    return JsonResponse(report, status=200 if is_healthy(report) else 503)

@@ -43,9 +43,14 @@ def process_chart_version(version_id: int) -> None:
     from django.conf import settings
 
     from charts import services
+    from charts.models import ChartVersion
     from processing.pipeline import convert
 
-    version = services.chart_version_mark_started(version_id=version_id)
+    try:
+        version = services.chart_version_mark_started(version_id=version_id)
+    except ChartVersion.DoesNotExist:
+        logger.info("Chart version %s was deleted before its job started", version_id)
+        return
     song = version.song
     try:
         with tempfile.TemporaryDirectory(prefix="a2d-job-") as work:

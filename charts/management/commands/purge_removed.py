@@ -1,0 +1,18 @@
+"""Delete the charts moderators removed more than A2D_REMOVED_RETENTION_DAYS ago, with their files.
+
+Run it daily, from cron (`manage.py purge_removed`) or the worker host's scheduler.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from charts.services import purge_removed
+
+
+class Command(BaseCommand):
+    help = "Delete removed chart versions (and their files) past the retention period."
+
+    def handle(self, *args, **options) -> None:
+        count = purge_removed()
+        self.stdout.write(f"Purged {count} chart version{'s' if count != 1 else ''} removed more than "
+                          f"{settings.A2D_REMOVED_RETENTION_DAYS} days ago.")
