@@ -57,8 +57,9 @@ def redis_url(tmp_path_factory) -> str:
                 server.kill()
                 pytest.fail("redis-server did not start")
             time.sleep(0.05)
-    # django-rq holds a reference to this very dict, so it is changed in place.
+    # django-rq and Django's cache handler hold references to these very dicts: changed in place.
     settings.RQ_QUEUES[settings.A2D_QUEUE]["URL"] = url
+    settings.CACHES["default"]["LOCATION"] = url
     yield url
     server.terminate()
     server.wait(timeout=10)
@@ -171,3 +172,16 @@ def start_worker(redis_url, media_root):
                 worker.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+@pytest.fixture(scope="session")
+def package_bytes(tmp_path_factory, groove_file) -> bytes:
+    """A real DTX package of the groove, made once for the tests of sharing and moderation."""
+    from tests.community import build_package
+
+    return build_package(tmp_path_factory.mktemp("package"), groove_file[0])
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    return User.objects.create_user(username="moderator", password="correct horse battery staple", is_staff=True)
