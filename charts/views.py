@@ -227,12 +227,13 @@ def song_audio(request: HttpRequest, song_id: int) -> FileResponse:
 def chart_version_visibility(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.chart_version_get_for_change(viewer=request.user, version_id=version_id)
     form = VisibilityForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            version = services.chart_version_set_visibility(version=version, visibility=form.cleaned_data["visibility"])
-        except ValidationError as invalid:
-            error = invalid.messages[0]
+    try:
+        if not form.is_valid():
+            raise ValidationError("Choose private, unlisted or public.")
+        version = services.chart_version_set_visibility(version=version, visibility=form.cleaned_data["visibility"])
+        error = None
+    except ValidationError as invalid:
+        error = invalid.messages[0]
     context = _chart_page_context(request, version, str(version.pk), visibility_error=error, visibility_saved=not error)
     template = "charts/chart_version_detail.html#sharing" if request.htmx else "charts/chart_version_detail.html"
     return render(request, template, context, status=400 if error else 200)

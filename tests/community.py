@@ -23,12 +23,16 @@ def make_chart(*, owner: User, package: bytes, state: str = "public", title: str
     song.save()
     visibility = state if state in ("private", "unlisted", "public") else "public"
     moderation = {"hidden": "hidden", "removed": "removed"}.get(state, "visible")
+    figures = {
+        "track": "spectral", "bpm": 120.0, "duration_s": 20.0, "notes_per_second": 7.0,
+        "note_counts": {"BD": 40, "SD": 20, "HH": 80},
+        "level_basic": 150, "level_advanced": 250, "level_extreme": 350, "level_master": 450,
+    } | fields
+    figures["levels"] = {label: figures[f"level_{label.lower()}"] for label in ("BASIC", "ADVANCED", "EXTREME", "MASTER")}
     version = ChartVersion(
-        song=song, track="spectral", status=ChartVersion.Status.DONE, bpm=120.0, duration_s=20.0,
-        note_counts={"BD": 40, "SD": 20, "HH": 80}, levels={"BASIC": 150, "ADVANCED": 250, "EXTREME": 350, "MASTER": 450},
-        level_basic=150, level_advanced=250, level_extreme=350, level_master=450, notes_per_second=7.0,
-        visibility=visibility, moderation=moderation, moderation_reason="a moderator's reason" if moderation != "visible" else "",
-        search_text=f"{title} {artist} {owner.username}".lower(), **fields,
+        song=song, status=ChartVersion.Status.DONE, visibility=visibility, moderation=moderation,
+        moderation_reason="a moderator's reason" if moderation != "visible" else "",
+        search_text=f"{title} {artist} {owner.username}".lower(), **figures,
     )
     version.package.save("chart.zip", ContentFile(package), save=False)
     version.save()

@@ -38,3 +38,16 @@ def test_rerun_rejects_bad_values_and_other_users(client, user, other_user, groo
     client.force_login(other_user)
     assert client.post(url, {"track": "spectral"}).status_code == 404
     assert ChartVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_rerun_reuses_the_upload_and_leaves_earlier_versions_alone(logged_in_client, groove_file, media_root):
+    first = _upload(logged_in_client, groove_file[0])
+    uploads = sorted((media_root / "songs").rglob("*"))
+    before = ChartVersion.objects.values().get(pk=first.pk)
+    response = logged_in_client.post(reverse("chart-version-rerun", args=[first.song_id]), {"track": "adtof"})
+    assert response.status_code == 302
+    rerun = ChartVersion.objects.latest("id")
+    assert (rerun.song_id, rerun.track) == (first.song_id, "adtof")
+    assert sorted((media_root / "songs").rglob("*")) == uploads, "no second copy of the song"
+    assert ChartVersion.objects.values().get(pk=first.pk) == before

@@ -1,0 +1,46 @@
+"""Thumbs up or down: one vote per logged-in user, changeable, the score shown."""
+
+import pytest
+from django.urls import reverse
+
+from charts.models import Vote
+from tests.community import make_chart
+
+
+@pytest.fixture
+def chart(other_user, package_bytes):
+    return make_chart(owner=other_user, package=package_bytes)
+
+
+def test_one_vote_per_user_changeable_and_retractable(logged_in_client, chart):
+    url = reverse("chart-version-vote", args=[chart.pk])
+    fragment = logged_in_client.post(url, {"value": "1"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Score 1" in fragment and 'data-vote="up"' in fragment and "<html" not in fragment
+    logged_in_client.post(url, {"value": "1"})
+    chart.refresh_from_db()
+    assert (chart.score, chart.votes_up, Vote.objects.count()) == (1, 1, 1)
+    logged_in_client.post(url, {"value": "-1"})
+    chart.refresh_from_db()
+    assert (chart.score, chart.votes_up, chart.votes_down) == (-1, 0, 1)
+    logged_in_client.post(url, {"value": "0"})
+    chart.refresh_from_db()
+    assert (chart.score, Vote.objects.count()) == (0, 0)
+
+
+def test_votes_of_several_users_add_up(client, chart, user, staff_user):
+    for voter, value in ((user, "1"), (staff_user, "1")):
+        client.force_login(voter)
+        client.post(reverse("chart-version-vote", args=[chart.share_token]), {"value": value})
+    chart.refresh_from_db()
+    assert chart.score == 2
+    page = client.get(reverse("chart-version-detail", args=[chart.pk])).content.decode()
+    assert "Score 2" in page and 'aria-pressed="true" data-vote="up"' in page
+
+
+def test_anonymous_must_log_in_and_bad_values_are_refused(client, logged_in_client, chart):
+    url = reverse("chart-version-vote", args=[chart.pk])
+    assert logged_in_client.post(url, {"value": "5"}).status_code == 400
+    client.logout()
+    response = client.post(url, {"value": "1"})
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert Vote.objects.count() == 0
