@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/var/numba-cache
-SYSTEM_PACKAGES := ffmpeg redis-server chromium
+SYSTEM_PACKAGES := ffmpeg redis-server chromium npm
+# axe-core, which the browser tests inject to check accessibility (package-lock.json pins it).
+AXE := node_modules/axe-core/axe.min.js
 # Spleeter pins `tensorflow`, not tensorflow-cpu: it is installed without its own pins.
 SPLEETER_VERSION := 2.4.2
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/audio2dtx
@@ -15,10 +17,10 @@ POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/audio2dtx
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: system-packages $(STAMP) ## Install what is missing: FFmpeg, redis-server, Chromium (apt) and the Python packages (.venv)
+setup: system-packages $(STAMP) $(AXE) ## Install what is missing: FFmpeg, redis-server, Chromium, npm (apt), the Python packages (.venv) and axe-core (npm)
 	@mkdir -p var $(NUMBA_CACHE_DIR)
 
-system-packages: ## Install FFmpeg, redis-server and Chromium with apt where their programs are missing
+system-packages: ## Install FFmpeg, redis-server, Chromium and npm with apt where their programs are missing
 	@bash scripts/install-system-packages.sh $(SYSTEM_PACKAGES)
 
 $(STAMP): requirements.txt constraints.txt
@@ -29,6 +31,10 @@ $(STAMP): requirements.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps spleeter==$(SPLEETER_VERSION)
 	touch $(STAMP)
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
 
 run: setup ## Start Redis, one RQ worker and the web server on http://127.0.0.1:8000 (Ctrl-C stops all)
 	@bash scripts/run-local.sh

@@ -72,6 +72,7 @@ TITLE_WORDS = (
 ).split()
 COMMON_WORD = "fire"
 TWO_WORDS = "night dream"
+SHORT_TEXT = "dj"  # Browse searches as the visitor types: too short for a trigram
 ARTIST_FIRST = (
     "Velvet Neon Iron Crimson Silver Electric Midnight Hollow Golden Static Paper Glass Northern Southern "
     "Wild Quiet Broken Burning Frozen Lunar Solar Cosmic Atomic Savage Gentle Royal Rusty Scarlet Violet "
@@ -198,8 +199,8 @@ def seed_catalogue(*, listed: int, rng: np.random.Generator) -> None:
     owner_ids = ensure_users(names=names)
     artists = artist_names()
     invented = invented_words(rng=rng)
-    hidden = round(listed * NOT_LISTED_SHARE)
-    states = rng.permutation(np.concatenate([np.full(listed, -1), rng.integers(0, len(NOT_LISTED_STATES), hidden)]))
+    not_listed = rng.integers(0, len(NOT_LISTED_STATES), round(listed * NOT_LISTED_SHARE))
+    states = rng.permutation(np.concatenate([np.full(listed, -1), not_listed]))  # -1: listed
     now = timezone.now()
     uploader_weights = zipf_weights(count=USERS, skew=UPLOADER_SKEW)
     artist_weights = zipf_weights(count=len(artists), skew=ARTIST_SKEW)
@@ -270,16 +271,16 @@ def seed_catalogue(*, listed: int, rng: np.random.Generator) -> None:
                 ))
             ChartVersion.objects.bulk_create(versions)
         written += version_count
-        print(f"\rseeded {written:,} of {states.size:,} chart versions", end="", flush=True)
-    print()
+        print(f"\rseeded {written:,} of {states.size:,} chart versions", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
     with connection.cursor() as cursor:
         for table in ("auth_user", "charts_song", "charts_chartversion"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def listed_count() -> int:
-    from charts.selectors import LISTED
     from charts.models import ChartVersion
+    from charts.selectors import LISTED
 
     return ChartVersion.objects.filter(LISTED).count()
 
@@ -306,6 +307,7 @@ def browse_queries(*, listed: int) -> list[tuple[str, dict[str, str]]]:
         (f"text: common word '{COMMON_WORD}'", {"q": COMMON_WORD}),
         ("text: rare word", {"q": rare_title_word()}),
         (f"text: two words '{TWO_WORDS}'", {"q": TWO_WORDS}),
+        (f"text: two letters '{SHORT_TEXT}', as typed", {"q": SHORT_TEXT}),
         ("text: artist", {"q": artist_names()[ARTIST_RANK - 1]}),
         ("text: uploader", {"q": usernames()[UPLOADER_RANK - 1]}),
         ("track spectral", {"track": "spectral"}),
@@ -363,6 +365,15 @@ def explain(*, client, name: str, params: dict[str, str]) -> None:
             print(f"    {query['sql']}\n\n{plan}\n")
 
 
+def table_row(*, name: str, matches: int | str, page_ms: np.ndarray, api_ms: np.ndarray) -> str:
+    """One Markdown row: p50 and p95 of the page and of the API, and whether both p95 meet the target."""
+    page_p50, page_p95 = np.percentile(page_ms, [50, 95])
+    api_p50, api_p95 = np.percentile(api_ms, [50, 95])
+    verdict = "ok" if max(page_p95, api_p95) <= TARGET_P95_MS else "MISSED"
+    return (f"| {name} | {matches} | {page_p50:.1f} | {page_p95:.1f} | {api_p50:.1f} | {api_p95:.1f} "
+            f"| {verdict} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
@@ -376,37 +387,34 @@ def main() -> None:
     configure_django(database_url=args.database_url, redis_url=args.redis_url)
     from django.test import Client
 
+    from charts.models import ChartVersion
+
     missing = args.charts - listed_count()
     if missing > 0:
         started = time.perf_counter()
         seed_catalogue(listed=missing, rng=np.random.default_rng(RANDOM_SEED + missing))
         print(f"seeding: {time.perf_counter() - started:.1f} s")
     listed = listed_count()
-    print(f"listed charts: {listed:,}")
+    print(f"listed charts: {listed:,} of {ChartVersion.objects.count():,} chart versions")
 
     client = Client()
     queries = browse_queries(listed=listed)
-    all_page_ms, all_api_ms = [], []
-    rows = []
-    for name, params in queries:
+    matches = [matching_count(params=params) for _, params in queries]
+    rows, all_page_ms, all_api_ms = [], [], []
+    for (name, params), count in zip(queries, matches):
         page_ms = measure(client=client, path="/", params=params, repeats=args.repeats)
         api_ms = measure(client=client, path="/api/charts/", params=params, repeats=args.repeats)
+        rows.append(table_row(name=name, matches=f"{count:,}", page_ms=page_ms, api_ms=api_ms))
         all_page_ms.append(page_ms)
         all_api_ms.append(api_ms)
-        worst_p95 = max(np.percentile(page_ms, 95), np.percentile(api_ms, 95))
-        rows.append(f"| {name} | {matching_count(params=params):,} "
-                    f"| {np.percentile(page_ms, 50):.1f} | {np.percentile(page_ms, 95):.1f} "
-                    f"| {np.percentile(api_ms, 50):.1f} | {np.percentile(api_ms, 95):.1f} "
-                    f"| {'ok' if worst_p95 <= TARGET_P95_MS else 'MISSED'} |")
+    rows.append(table_row(name="**all queries**", matches="", page_ms=np.concatenate(all_page_ms),
+                          api_ms=np.concatenate(all_api_ms)))
 
     print(f"\n{args.repeats} runs per query after {WARM_UP_RUNS} warm-up runs; milliseconds; "
           f"target p95 <= {TARGET_P95_MS:.0f} ms\n")
     print("| query | matches | page p50 | page p95 | API p50 | API p95 | target |")
     print("|---|---:|---:|---:|---:|---:|---|")
     print("\n".join(rows))
-    overall_page, overall_api = np.percentile(np.concatenate(all_page_ms), 95), np.percentile(np.concatenate(all_api_ms), 95)
-    print(f"| **all queries** | | | {overall_page:.1f} | | {overall_api:.1f} "
-          f"| {'ok' if max(overall_page, overall_api) <= TARGET_P95_MS else 'MISSED'} |")
 
     if args.explain:
         for name, params in queries:

@@ -227,7 +227,7 @@ def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
         "Track": f"{track.title} ({version.track})" if track else version.track,
         "Transcribed from": "the separated drum stem" if parameters.get("input") == INPUT_DRUMS else "the mix",
         "Backing track": "the song without its drums" if parameters.get("bgm") == BGM_DRUMLESS else "the original mix",
-        "Tempo": "; ".join(tempo) if tempo else "detected",
+        "Tempo map": "; ".join(tempo) if tempo else "detected from the song",
         "Model weights": "; ".join(weights) if weights else "none (signal processing only)",
     }
 

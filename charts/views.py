@@ -1,6 +1,7 @@
 """Thin views: guard, call one function, render."""
 
 import mimetypes
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -62,11 +63,13 @@ def browse(request: HttpRequest) -> HttpResponse:
     form = BrowseForm(request.GET)
     charts = selectors.listed_chart_versions(filters=form.filters())
     page = Paginator(charts, api.PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
-    template = "charts/browse.html#results" if request.htmx else "charts/browse.html"
-    return render(request, template, context)
+    query = urlencode([(name, value) for name, value in request.GET.items() if value and name != "page"])
+    context = {"form": form, "page": page, "query": query}
+    if not request.htmx:
+        return render(request, "charts/browse.html", context)
+    response = render(request, "charts/browse.html#results", context)
+    response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path  # a short URL to share
+    return response
 
 
 @require_GET

@@ -2,7 +2,7 @@
 # Install the Debian/Ubuntu packages the app needs (given as arguments) when their programs
 # are missing; without apt or root, say exactly what to install.
 set -euo pipefail
-declare -A program_of=([ffmpeg]=ffmpeg [redis-server]=redis-server [chromium]=chromium)
+declare -A program_of=([ffmpeg]=ffmpeg [redis-server]=redis-server [chromium]=chromium [npm]=npm)
 missing=()
 for package in "$@"; do
   command -v "${program_of[$package]:-$package}" >/dev/null 2>&1 || missing+=("$package")
