@@ -1,14 +1,10 @@
 """The read-only JSON API's shapes: what a public chart looks like to other tools."""
 
-from django.conf import settings
 from django.core.paginator import Page
 from django.http import HttpRequest
 from django.urls import reverse
 
 from charts.models import DIFFICULTY_LABELS, ChartVersion
-
-PAGE_SIZE = settings.A2D_BROWSE_PAGE_SIZE
-
 
 def chart_summary(*, request: HttpRequest, version: ChartVersion) -> dict:
     """One public chart as Browse shows it, with absolute links to its page and its package."""

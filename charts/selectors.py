@@ -5,9 +5,11 @@ import re
 import zipfile
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -169,7 +171,20 @@ def listed_chart_versions(*, filters: BrowseFilters) -> QuerySet[ChartVersion]:
             charts = charts.filter(**{f"{field}__gte": low})
         if high is not None:
             charts = charts.filter(**{f"{field}__lte": high})
-    return charts.select_related("song", "song__owner").order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+    return charts.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+
+
+def listed_chart_page(*, filters: BrowseFilters, page_number: str | int | None) -> Page:
+    """One page of `listed_chart_versions`, each chart with its song and uploader.
+
+    The page's ids are read first (from an index, past any OFFSET), then only those rows
+    with their joins: an OFFSET over the joined rows would join every row it skips.
+    """
+    ids = listed_chart_versions(filters=filters).values_list("pk", flat=True)
+    page = Paginator(ids, settings.A2D_BROWSE_PAGE_SIZE).get_page(page_number)
+    rows = ChartVersion.objects.select_related("song", "song__owner").in_bulk(list(page.object_list))
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    return page
 
 
 def listed_chart_version_get(*, version_id: int) -> ChartVersion:

@@ -221,10 +221,16 @@ def chart_version_mark_started(*, version_id: int) -> ChartVersion:
     return version
 
 
+class ChartVersionGone(Exception):
+    """The version a job is converting was deleted by its owner: the job stops."""
+
+
 def chart_version_record_progress(*, version: ChartVersion, stage: str, progress: float) -> None:
+    """Record how far the job is; raises ChartVersionGone once the owner deleted the version."""
     version.stage = stage
     version.progress = max(0.0, min(1.0, progress))
-    version.save(update_fields=["stage", "progress"])
+    if not ChartVersion.objects.filter(pk=version.pk).update(stage=version.stage, progress=version.progress):
+        raise ChartVersionGone(version.pk)
 
 
 def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) -> None:

@@ -8,7 +8,6 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,8 +60,7 @@ login_view = rate_limit("login")(auth_views.LoginView.as_view())
 @require_GET
 def browse(request: HttpRequest) -> HttpResponse:
     form = BrowseForm(request.GET)
-    charts = selectors.listed_chart_versions(filters=form.filters())
-    page = Paginator(charts, api.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.listed_chart_page(filters=form.filters(), page_number=request.GET.get("page"))
     query = urlencode([(name, value) for name, value in request.GET.items() if value and name != "page"])
     context = {"form": form, "page": page, "query": query}
     if not request.htmx:
@@ -74,9 +72,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def api_chart_list(request: HttpRequest) -> JsonResponse:
-    form = BrowseForm(request.GET)
-    charts = selectors.listed_chart_versions(filters=form.filters())
-    page = Paginator(charts, api.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.listed_chart_page(filters=BrowseForm(request.GET).filters(), page_number=request.GET.get("page"))
     return JsonResponse(api.chart_page(request=request, page=page))
 
 

@@ -67,6 +67,8 @@ def process_chart_version(version_id: int) -> None:
                 ),
             )
             services.chart_version_mark_done(version=version, result=result)
+    except services.ChartVersionGone:
+        logger.info("Chart version %s was deleted while it was converted; the job stops", version_id)
     except PipelineError as error:
         services.chart_version_mark_failed(version_id=version_id, message=error.user_message)
     except Exception as error:

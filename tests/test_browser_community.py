@@ -2,7 +2,8 @@
 user A uploads and publishes; an anonymous visitor finds the chart in Browse and previews it;
 user B votes, downloads and reports it; staff hide it from the moderation queue; B no longer
 finds it; A reads the moderator's reason. Browse, the chart page and the moderation queue are
-photographed and checked with axe-core (WCAG 2.1 A/AA) at desktop and phone widths."""
+photographed and checked with axe-core (WCAG 2.1 A/AA) at desktop and phone widths, and so
+are the upload page and the owner's song page."""
 
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def test_share_find_vote_report_moderate(live_server, groove_file, run_worker, p
     # A uploads the song and, once the worker has converted it, publishes it.
     alice = _log_in(chromium(), base, "alice")
     alice.goto(base + reverse("song-upload"))
+    _inspect(alice, "upload")
     alice.set_input_files("input[name=upload]", str(groove_file[0]))
     alice.fill("input[name=title]", TITLE)
     alice.select_option("select[name=track]", "spectral")
@@ -85,6 +87,7 @@ def test_share_find_vote_report_moderate(live_server, groove_file, run_worker, p
     expect(alice.locator("h1")).to_contain_text(TITLE)
     assert run_worker().returncode == 0
     alice.reload()
+    _inspect(alice, "song")
     alice.click("text=Preview and share")
     chart_url = alice.url
     alice.check("input[name=visibility][value=public]")

@@ -69,8 +69,8 @@ def test_sorts(client, catalogue, sort, expected):
     assert _titles(client, sort=sort)[:len(expected)] == expected
 
 
-def test_pages_and_shareable_url(client, catalogue, monkeypatch):
-    monkeypatch.setattr("charts.api.PAGE_SIZE", 3)
+def test_pages_and_shareable_url(client, catalogue, settings):
+    settings.A2D_BROWSE_PAGE_SIZE = 3
     first = json.loads(client.get(reverse("api-chart-list"), {"sort": "downloads"}).content)
     assert first["count"] == 4 and first["pages"] == 2 and first["previous"] is None
     assert "sort=downloads" in first["next"] and "page=2" in first["next"]

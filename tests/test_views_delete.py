@@ -51,3 +51,32 @@ def test_delete_one_version_keeps_the_song(logged_in_client, two_songs, media_ro
     assert not (media_root / doomed.package.name).exists()
     assert (media_root / sibling.package.name).exists() and (media_root / doomed.song.upload.name).exists()
     assert set(ChartVersion.objects.filter(song=doomed.song_id)) == {sibling}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_version_is_not_converted(logged_in_client, groove_file, run_worker, media_root):
+    from tests.test_jobs import _upload
+
+    version = _upload(logged_in_client, groove_file[0])
+    logged_in_client.post(reverse("chart-version-delete", args=[version.pk]))
+    worker = run_worker()
+    assert worker.returncode == 0 and "Traceback" not in worker.stderr
+    assert not (media_root / "packages").exists() and not ChartVersion.objects.exists()
+    assert Song.objects.count() == 1, "the song stays for another try"
+
+
+def test_a_job_finds_its_version_gone(user, package_bytes, tmp_path, media_root):
+    from charts import services
+    from processing.pipeline import ConversionResult
+
+    version = make_chart(owner=user, package=package_bytes)
+    ChartVersion.objects.filter(pk=version.pk).delete()
+    with pytest.raises(services.ChartVersionGone):
+        services.chart_version_record_progress(version=version, stage="analysing", progress=0.5)
+    package = tmp_path / "late.zip"
+    package.write_bytes(package_bytes)
+    packages_before = set((media_root / "packages").rglob("*.zip"))
+    services.chart_version_mark_done(version=version, result=ConversionResult(
+        package_path=package, bpm=120.0, duration_s=20.0, note_counts={"BD": 1}, levels={"MASTER": 100},
+        quantisation_error_ms=1.0, warnings=[]))
+    assert set((media_root / "packages").rglob("*.zip")) == packages_before, "the late package is not kept"

@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='chartversion',
-            index=models.Index(condition=models.Q(('moderation', 'visible'), ('status', 'done'), ('visibility', 'public')), fields=['-published_at', '-id'], name='listed_newest'),
+            index=models.Index(condition=models.Q(('moderation', 'visible'), ('status', 'done'), ('visibility', 'public')), fields=['-published_at', '-id'], include=['track', 'bpm', 'duration_s', 'notes_per_second', 'level_basic', 'level_advanced', 'level_extreme', 'level_master'], name='listed_newest'),
         ),
         migrations.AddIndex(
             model_name='chartversion',
