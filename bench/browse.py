@@ -297,9 +297,9 @@ def rare_title_word() -> str:
 
 def browse_queries(*, listed: int) -> list[tuple[str, dict[str, str]]]:
     """(name, GET parameters) of each query measured."""
-    from charts.api import PAGE_SIZE
+    from django.conf import settings
 
-    last_page = str(math.ceil(listed / PAGE_SIZE))
+    last_page = str(math.ceil(listed / settings.A2D_BROWSE_PAGE_SIZE))
     return [
         ("all, newest", {}),
         ("all, most downloaded", {"sort": "downloads"}),

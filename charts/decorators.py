@@ -12,6 +12,16 @@ from charts import services
 
 RATE_LIMIT_TEMPLATE = "charts/rate_limited.html"
 BANNED_TEMPLATE = "charts/banned.html"
+PERIOD_NAMES = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def rate_in_words(rate: str) -> str:
+    """django-ratelimit's "10/5m" as "10 every 5 minutes", "5/h" as "5 an hour"."""
+    count, period = rate.split("/")
+    number, unit = period[:-1], PERIOD_NAMES[period[-1]]
+    if number and number != "1":
+        return f"{count} every {number} {unit}s"
+    return f"{count} {'an' if unit == 'hour' else 'a'} {unit}"
 
 
 def _ip_rate(rate: str) -> str:
@@ -34,7 +44,7 @@ def rate_limit(action: str):
                 limited |= is_ratelimited(request, group=f"{action}:ip", key="ip", rate=_ip_rate(rate),
                                           increment=True)
                 if limited:
-                    return render(request, RATE_LIMIT_TEMPLATE, {"action": action, "rate": rate}, status=429)
+                    return render(request, RATE_LIMIT_TEMPLATE, {"action": action, "rate": rate_in_words(rate)}, status=429)
             return view(request, *args, **kwargs)
 
         return wrapper

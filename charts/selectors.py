@@ -37,6 +37,7 @@ SORTS = {
     "rating": ("-score", "-id"),
 }
 LEVEL_COLUMNS = ("level_basic", "level_advanced", "level_extreme", "level_master")
+TRIGRAM = 3  # a search word this long matches anywhere in title, artist or uploader; shorter ones a word's start
 
 
 def chart_versions_visible_to(*, viewer: Viewer, by_link: bool = False) -> QuerySet[ChartVersion]:
@@ -149,7 +150,10 @@ def listed_chart_versions(*, filters: BrowseFilters) -> QuerySet[ChartVersion]:
     """Public charts matching `filters`, in its sort order: Browse and the API both read this."""
     charts = ChartVersion.objects.filter(LISTED)
     for word in filters.text.lower().split():
-        charts = charts.filter(search_text__contains=word)
+        if len(word) >= TRIGRAM:
+            charts = charts.filter(search_text__contains=word)
+        else:  # too short for a trigram anywhere in a word; at a word's start the index still answers
+            charts = charts.filter(Q(search_text__startswith=word) | Q(search_text__contains=f" {word}"))
     if filters.track:
         charts = charts.filter(track=filters.track)
     if filters.level_min is not None or filters.level_max is not None:

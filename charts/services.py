@@ -421,7 +421,13 @@ def moderation_dismiss(*, actor: AbstractBaseUser, version: ChartVersion, reason
     _audit(actor=actor, action=ModerationAction.Action.DISMISS, version=version, reason=reason)
 
 
-def _moderate(*, actor: AbstractBaseUser, version: ChartVersion, moderation: str, action: str, reason: str) -> None:
+def _moderate(*, actor: AbstractBaseUser, version: ChartVersion, moderation: str, action: str, reason: str,
+              reason_required: str = "") -> None:
+    """Set the chart's moderation state, close its open reports and log the action; raises
+    ValidationError(`reason_required`) when that message is given and `reason` is blank."""
+    reason = reason.strip()
+    if reason_required and not reason:
+        raise ValidationError(reason_required)
     version.moderation = moderation
     version.moderation_reason = reason
     version.removed_at = timezone.now() if moderation == ChartVersion.Moderation.REMOVED else None
@@ -434,26 +440,23 @@ def _moderate(*, actor: AbstractBaseUser, version: ChartVersion, moderation: str
 @transaction.atomic
 def moderation_hide(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
     """Hide the chart from everyone but its owner and staff; the owner sees `reason`."""
-    if not reason.strip():
-        raise ValidationError("Say why the chart is hidden: its owner will read it.")
     _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.HIDDEN,
-              action=ModerationAction.Action.HIDE, reason=reason.strip())
+              action=ModerationAction.Action.HIDE, reason=reason,
+              reason_required="Say why the chart is hidden: its owner will read it.")
 
 
 @transaction.atomic
 def moderation_restore(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
     """Undo a hide or a removal that has not been purged yet."""
     _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.VISIBLE,
-              action=ModerationAction.Action.RESTORE, reason=reason.strip())
+              action=ModerationAction.Action.RESTORE, reason=reason)
 
 
 @transaction.atomic
 def moderation_remove(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
     """Take the chart away from everyone but staff; its files are purged after the retention period."""
-    if not reason.strip():
-        raise ValidationError("Say why the chart is removed.")
     _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.REMOVED,
-              action=ModerationAction.Action.REMOVE, reason=reason.strip())
+              action=ModerationAction.Action.REMOVE, reason=reason, reason_required="Say why the chart is removed.")
 
 
 @transaction.atomic

@@ -27,7 +27,7 @@ def test_signup_and_login_per_address(client, low_rates, user):
         client.logout()
     response = client.post(reverse("signup"), {"username": "new3", "password1": "x" * 14 + "Q!",
                                                "password2": "x" * 14 + "Q!"})
-    assert response.status_code == 429 and "Slow down" in response.content.decode()
+    assert response.status_code == 429 and "signup is allowed 2 an hour" in response.content.decode()
     assert not User.objects.filter(username="new3").exists()
     for _ in range(2):
         assert client.post(reverse("login"), {"username": "drummer", "password": "wrong"}).status_code == 200
