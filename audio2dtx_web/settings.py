@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.postgres",
     "django_htmx",
     "template_partials",
     "django_rq",
@@ -131,8 +130,9 @@ RQ = {"WORKER_CLASS": "processing.jobs.ChartWorker"}
 # The cache holds the rate limits' counters: Redis, so every web process counts together.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": A2D_REDIS_URL}}
 RATELIMIT_USE_CACHE = "default"
-# Behind a proxy, the client's address comes from the header the proxy sets (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = os.environ.get("A2D_CLIENT_IP_HEADER") or None
+# Behind a proxy, the client's address comes from the header the proxy sets (e.g. HTTP_X_REAL_IP);
+# rate limits and download counts read it (charts.decorators.client_address).
+A2D_CLIENT_IP_HEADER = os.environ.get("A2D_CLIENT_IP_HEADER", "")
 # Requests a user (or, logged out, an address) may make per action; an address may make
 # A2D_RATE_LIMIT_IP_FACTOR times as many, since several people can share one.
 A2D_RATE_LIMITS = {

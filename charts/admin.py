@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from charts import services
 from charts.models import ChartVersion, DownloadRecord, ModerationAction, Report, Song, UserBan, Vote
 
 
@@ -19,14 +20,24 @@ class SongAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     inlines = [ChartVersionInline]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the owner deletes a song with its files; moderators remove charts
+
 
 @admin.register(ChartVersion)
 class ChartVersionAdmin(admin.ModelAdmin):
+    """Moderation and deletion go through the moderation queue and the owner's pages, which
+    keep the audit log and the files in step; here they are read-only."""
+
     list_display = ("song", "track", "status", "visibility", "moderation", "download_count", "score", "created_at")
     list_filter = ("status", "track", "visibility", "moderation", "created_at")
     search_fields = ("song__title", "song__artist", "song__owner__username", "share_token")
     raw_id_fields = ("song",)
-    readonly_fields = ("share_token", "download_count", "votes_up", "votes_down", "score", "search_text")
+    readonly_fields = ("share_token", "visibility", "published_at", "moderation", "moderation_reason", "removed_at",
+                       "download_count", "votes_up", "votes_down", "score", "search_text")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Report)
@@ -47,10 +58,25 @@ class VoteAdmin(admin.ModelAdmin):
 
 @admin.register(UserBan)
 class UserBanAdmin(admin.ModelAdmin):
+    """Bans are made from the moderation queue; deleting one here lifts it, in the audit log."""
+
     list_display = ("user", "reason", "banned_by", "created_at")
     list_filter = ("created_at",)
     search_fields = ("user__username", "reason")
     raw_id_fields = ("user", "banned_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj: UserBan) -> None:
+        services.user_unban(actor=request.user, user=obj.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for ban in queryset.select_related("user"):
+            services.user_unban(actor=request.user, user=ban.user)
 
 
 @admin.register(DownloadRecord)

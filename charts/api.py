@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from charts.models import DIFFICULTY_LABELS, ChartVersion
 
+
 def chart_summary(*, request: HttpRequest, version: ChartVersion) -> dict:
     """One public chart as Browse shows it, with absolute links to its page and its package."""
     return {

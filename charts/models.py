@@ -161,15 +161,6 @@ class ChartVersion(models.Model):
     def total_notes(self) -> int:
         return sum(self.note_counts.values())
 
-    @property
-    def is_listed(self) -> bool:
-        return (self.visibility == self.Visibility.PUBLIC and self.moderation == self.Moderation.VISIBLE
-                and self.status == self.Status.DONE)
-
-    @property
-    def level_columns(self) -> list[int | None]:
-        return [self.level_basic, self.level_advanced, self.level_extreme, self.level_master]
-
 
 class Vote(models.Model):
     """A logged-in player's thumbs up (+1) or down (-1) on a chart version; one per player."""
@@ -259,6 +250,7 @@ class ModerationAction(models.Model):
         RESTORE = "restore", "Restored the chart"
         REMOVE = "remove", "Removed the chart"
         BAN = "ban", "Banned the user"
+        UNBAN = "unban", "Lifted the user's ban"
         PURGE = "purge", "Purged the files of a removed chart"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

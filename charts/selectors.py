@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from charts.models import ChartVersion, Report, Song, UserBan, Vote
@@ -42,16 +42,18 @@ TRIGRAM = 3  # a search word this long matches anywhere in title, artist or uplo
 
 def chart_versions_visible_to(*, viewer: Viewer, by_link: bool = False) -> QuerySet[ChartVersion]:
     """The one rule of who may see a chart version. Everyone: public ones that no moderator
-    hid or removed. The owner: their own, unless removed. Staff: everything that was shared
-    or moderated (never a private chart that nobody reported). With `by_link` (the version's
-    unguessable share link), unlisted ones too; a sequential id never opens an unlisted chart."""
+    hid or removed. The owner: their own, unless removed. Staff: everything that was shared,
+    reported or moderated (never a private chart that nobody reported). With `by_link` (the
+    version's unguessable share link), unlisted ones too; a sequential id never opens an
+    unlisted chart to anyone but its owner and staff."""
     visible = Q(visibility=ChartVersion.Visibility.PUBLIC, moderation=ChartVersion.Moderation.VISIBLE)
     if by_link:
         visible |= Q(visibility=ChartVersion.Visibility.UNLISTED, moderation=ChartVersion.Moderation.VISIBLE)
     if viewer.is_authenticated:
         visible |= Q(song__owner=viewer) & ~Q(moderation=ChartVersion.Moderation.REMOVED)
         if viewer.is_staff:
-            visible |= ~Q(visibility=ChartVersion.Visibility.PRIVATE) | ~Q(moderation=ChartVersion.Moderation.VISIBLE)
+            visible |= (~Q(visibility=ChartVersion.Visibility.PRIVATE) | ~Q(moderation=ChartVersion.Moderation.VISIBLE)
+                        | Exists(Report.objects.filter(version=OuterRef("pk"))))
     return ChartVersion.objects.filter(visible).select_related("song", "song__owner")
 
 
@@ -70,7 +72,7 @@ def chart_version_get_for_change(*, viewer: Viewer, version_id: int) -> ChartVer
     """The version, for its owner to change (visibility, deletion): Http404 when `viewer` may
     not see it, PermissionDenied when they may see it but it is not theirs."""
     version = chart_version_get(viewer=viewer, ref=version_id)
-    if version.song.owner_id != viewer.pk:
+    if not may_change(viewer=viewer, version=version):
         raise PermissionDenied("Only the chart's owner may change it.")
     return version
 
@@ -121,6 +123,17 @@ def user_ban_reason(*, user: Viewer) -> str | None:
     if not user.is_authenticated:
         return None
     return UserBan.objects.filter(user=user).values_list("reason", flat=True).first()
+
+
+def user_get(*, user_id: int) -> AbstractBaseUser:
+    try:
+        return User.objects.get(pk=user_id)
+    except User.DoesNotExist:
+        raise Http404("No such user.") from None
+
+
+def user_song_count(*, user: AbstractBaseUser) -> int:
+    return Song.objects.filter(owner=user).count()
 
 
 def user_active_job_count(*, user: AbstractBaseUser) -> int:
@@ -186,7 +199,8 @@ def listed_chart_page(*, filters: BrowseFilters, page_number: str | int | None) 
     """
     ids = listed_chart_versions(filters=filters).values_list("pk", flat=True)
     page = Paginator(ids, settings.A2D_BROWSE_PAGE_SIZE).get_page(page_number)
-    rows = ChartVersion.objects.select_related("song", "song__owner").in_bulk(list(page.object_list))
+    # LISTED again: a chart made private between the two queries is left out, not shown.
+    rows = ChartVersion.objects.filter(LISTED).select_related("song", "song__owner").in_bulk(list(page.object_list))
     page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
     return page
 

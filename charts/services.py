@@ -8,12 +8,13 @@ import logging
 import os
 import tempfile
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import django_rq
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -22,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.timeouts import TimerDeathPenalty
@@ -42,6 +43,13 @@ TOO_MANY_JOBS = ("You already have {count} conversions queued or running (the li
                  "Wait until one finishes, then try again.")
 TOO_MANY_SONGS = "You have {count} songs stored (the limit is {limit}). Delete one before uploading another."
 NOT_FINISHED = "Only a finished chart can be shared."
+# The moderation states each action may start from: a removal is undone only by a restore,
+# and a second removal would not restart the retention clock.
+MODERATION_FROM = {
+    ModerationAction.Action.HIDE: {ChartVersion.Moderation.VISIBLE},
+    ModerationAction.Action.REMOVE: {ChartVersion.Moderation.VISIBLE, ChartVersion.Moderation.HIDDEN},
+    ModerationAction.Action.RESTORE: {ChartVersion.Moderation.HIDDEN, ChartVersion.Moderation.REMOVED},
+}
 
 
 class Banned(Exception):
@@ -59,6 +67,12 @@ def user_check_may_act(*, user: AbstractBaseUser) -> None:
         raise Banned(reason)
 
 
+def _lock_user(*, user: AbstractBaseUser) -> None:
+    """Serialise one user's quota checks and writes (inside a transaction), so that parallel
+    requests cannot all pass a check that only one of them should."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
 def _check_job_quota(*, owner: AbstractBaseUser) -> None:
     count = selectors.user_active_job_count(user=owner)
     if count >= settings.A2D_MAX_ACTIVE_JOBS_PER_USER:
@@ -66,7 +80,7 @@ def _check_job_quota(*, owner: AbstractBaseUser) -> None:
 
 
 def _check_song_quota(*, owner: AbstractBaseUser) -> None:
-    count = Song.objects.filter(owner=owner).count()
+    count = selectors.user_song_count(user=owner)
     if count >= settings.A2D_MAX_SONGS_PER_USER:
         raise ValidationError(TOO_MANY_SONGS.format(count=count, limit=settings.A2D_MAX_SONGS_PER_USER))
 
@@ -145,8 +159,6 @@ def song_create(
     """
     get_track(track)
     user_check_may_act(user=owner)
-    _check_song_quota(owner=owner)
-    _check_job_quota(owner=owner)
     song = Song(
         owner=owner,
         title=(title or info.title or Path(uploaded_file.name).stem)[:200],
@@ -160,6 +172,9 @@ def song_create(
     committed = []
     try:
         with transaction.atomic():
+            _lock_user(user=owner)
+            _check_song_quota(owner=owner)
+            _check_job_quota(owner=owner)
             transaction.on_commit(lambda: committed.append(True))  # runs before the enqueue callback
             song.upload.save(Path(uploaded_file.name).name, uploaded_file, save=False)
             song.save()
@@ -185,8 +200,9 @@ def chart_version_rerun(*, song: Song, user: AbstractBaseUser, track: str, param
     and earlier versions stay as they are. Raises Banned, or ValidationError past the job quota."""
     get_track(track)
     user_check_may_act(user=user)
-    _check_job_quota(owner=user)
     with transaction.atomic():
+        _lock_user(user=user)
+        _check_job_quota(owner=user)
         return chart_version_create(song=song, track=track, parameters=parameters)
 
 
@@ -298,11 +314,13 @@ def chart_version_fail_if_abandoned(*, version: ChartVersion) -> ChartVersion:
 
 def chart_version_set_visibility(*, version: ChartVersion, visibility: str) -> ChartVersion:
     """Share a finished version privately, by link or publicly; the first time it becomes
-    public is its publication date in Browse."""
+    public is its publication date in Browse. Raises Banned when a banned owner shares."""
     if visibility not in ChartVersion.Visibility.values:
         raise ValidationError(f"Unknown visibility '{visibility}'.")
-    if visibility != ChartVersion.Visibility.PRIVATE and version.status != ChartVersion.Status.DONE:
-        raise ValidationError(NOT_FINISHED)
+    if visibility != ChartVersion.Visibility.PRIVATE:
+        user_check_may_act(user=version.song.owner)
+        if version.status != ChartVersion.Status.DONE:
+            raise ValidationError(NOT_FINISHED)
     version.visibility = visibility
     fields = ["visibility"]
     if visibility == ChartVersion.Visibility.PUBLIC and version.published_at is None:
@@ -323,18 +341,21 @@ def _delete_files_on_commit(names: list[str]) -> None:
 
 
 def _cancel_job(*, version: ChartVersion) -> None:
-    """Take a queued job off the queue; a running one finishes and finds its version gone."""
-    if version.is_finished or not version.rq_job_id:
+    """Take a queued job off the queue; a running one stops at its next progress report
+    (ChartVersionGone), and one that cannot be cancelled finds its version gone when it starts."""
+    if version.status != ChartVersion.Status.QUEUED or not version.rq_job_id:
         return
     try:
         Job.fetch(version.rq_job_id, connection=django_rq.get_connection(settings.A2D_QUEUE)).cancel()
-    except (NoSuchJobError, RedisError, ValueError):
+    except (NoSuchJobError, InvalidJobOperation, RedisError, ValueError):
         logger.info("Job of chart version %s could not be cancelled", version.pk, exc_info=True)
 
 
 @transaction.atomic
 def chart_version_delete(*, version: ChartVersion) -> None:
     """Delete one chart version and its package; the song and its other versions stay."""
+    # Locked and read again: a job that finished since the page was read may have stored a package.
+    version = ChartVersion.objects.select_for_update().get(pk=version.pk)
     if version.package:
         _delete_files_on_commit([version.package.name])
     _cancel_job(version=version)
@@ -344,7 +365,7 @@ def chart_version_delete(*, version: ChartVersion) -> None:
 @transaction.atomic
 def song_delete(*, song: Song) -> None:
     """Delete a song, every chart version of it, the uploaded file and the packages."""
-    versions = list(song.versions.all())
+    versions = list(song.versions.select_for_update())
     _delete_files_on_commit([song.upload.name] + [version.package.name for version in versions if version.package])
     for version in versions:
         _cancel_job(version=version)
@@ -355,11 +376,16 @@ def song_delete(*, song: Song) -> None:
 
 def vote_cast(*, user: AbstractBaseUser, version: ChartVersion, value: int) -> ChartVersion:
     """Record the user's thumbs up (+1) or down (-1), replacing an earlier vote; 0 takes the
-    vote back. The version's tallies are recounted from the votes, so they cannot drift."""
+    vote back. The version's tallies are recounted from the votes, under a lock of the
+    version's row, so they cannot drift. Raises Banned, and ValidationError on one's own chart."""
     if value not in (Vote.UP, Vote.DOWN, 0):
         raise ValidationError("A vote is up or down.")
     user_check_may_act(user=user)
+    if version.song.owner_id == user.pk:
+        raise ValidationError("You cannot vote on your own chart.")
     with transaction.atomic():
+        # Locked so that two voters' recounts cannot each miss the other's vote.
+        ChartVersion.objects.select_for_update().filter(pk=version.pk).first()
         if value:
             Vote.objects.update_or_create(user=user, version=version, defaults={"value": value})
         else:
@@ -372,17 +398,15 @@ def vote_cast(*, user: AbstractBaseUser, version: ChartVersion, value: int) -> C
     return version
 
 
-def download_visitor(*, user: AbstractBaseUser | None, address: str) -> str:
-    """Who downloads, for counting once a day: the user's id, or a salted hash of the address
-    (the address itself is not stored)."""
-    if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:40]
-    return f"addr:{digest}"
-
-
-def download_record(*, version: ChartVersion, visitor: str) -> None:
-    """Count a download, once per visitor per day."""
+def download_record(*, version: ChartVersion, user: AbstractBaseUser, address: str) -> None:
+    """Count a download by someone other than the chart's owner, once per visitor per day. A
+    visitor is a user, or logged out a salted hash of their address (the address is not stored)."""
+    if user.is_authenticated:
+        if user.pk == version.song.owner_id:
+            return
+        visitor = f"user:{user.pk}"
+    else:
+        visitor = "address:" + hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:40]
     try:
         with transaction.atomic():
             DownloadRecord.objects.create(version=version, visitor=visitor, day=timezone.localdate())
@@ -393,10 +417,12 @@ def download_record(*, version: ChartVersion, visitor: str) -> None:
 
 def report_create(*, reporter: AbstractBaseUser, version: ChartVersion, reason: str, text: str) -> Report:
     """A report of a shared chart for the moderators. Raises Banned; a private chart (seen
-    only by its owner) cannot be reported."""
+    only by its owner) and one's own chart cannot be reported."""
     user_check_may_act(user=reporter)
     if version.visibility == ChartVersion.Visibility.PRIVATE:
         raise ValidationError("A private chart cannot be reported.")
+    if version.song.owner_id == reporter.pk:
+        raise ValidationError("This is your own chart: change or delete it instead of reporting it.")
     return Report.objects.create(reporter=reporter, version=version, reason=reason, text=text.strip())
 
 
@@ -424,8 +450,11 @@ def moderation_dismiss(*, actor: AbstractBaseUser, version: ChartVersion, reason
 def _moderate(*, actor: AbstractBaseUser, version: ChartVersion, moderation: str, action: str, reason: str,
               reason_required: str = "") -> None:
     """Set the chart's moderation state, close its open reports and log the action; raises
-    ValidationError(`reason_required`) when that message is given and `reason` is blank."""
+    ValidationError(`reason_required`) when that message is given and `reason` is blank, and
+    when the chart's state does not allow the action (MODERATION_FROM)."""
     reason = reason.strip()
+    if version.moderation not in MODERATION_FROM[action]:
+        raise ValidationError(f"{version.get_moderation_display()}: “{action}” does not apply to this chart.")
     if reason_required and not reason:
         raise ValidationError(reason_required)
     version.moderation = moderation
@@ -470,7 +499,14 @@ def user_ban(*, actor: AbstractBaseUser, user: AbstractBaseUser, reason: str) ->
     _audit(actor=actor, action=ModerationAction.Action.BAN, target_user=user, reason=reason.strip())
 
 
-def purge_removed(*, now=None) -> int:
+@transaction.atomic
+def user_unban(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
+    """Lift `user`'s ban."""
+    if UserBan.objects.filter(user=user).delete()[0]:
+        _audit(actor=actor, action=ModerationAction.Action.UNBAN, target_user=user, reason="")
+
+
+def purge_removed(*, now: datetime | None = None) -> int:
     """Delete the chart versions removed longer ago than the retention period, with their
     packages (and a song's upload once no version of it is left). Returns how many."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.A2D_REMOVED_RETENTION_DAYS)

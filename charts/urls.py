@@ -6,7 +6,7 @@ from charts import views
 class ChartRefConverter:
     """A chart version in a URL: its id, or its share token (the only way to an unlisted chart)."""
 
-    regex = r"[0-9]+|[A-Za-z0-9_-]{16,32}"
+    regex = r"[0-9]{1,18}|[A-Za-z0-9_-]{16,32}"
 
     def to_python(self, value: str) -> str:
         return value

@@ -9,12 +9,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from charts import api, selectors, services
-from charts.decorators import rate_limit, refuse_banned
+from charts.decorators import client_address, rate_limit, refuse_banned, staff_required
 from charts.forms import (BanForm, BrowseForm, ModerationForm, RerunForm, ReportForm, SignUpForm, SongUploadForm,
                           VisibilityForm, VoteForm)
 from charts.health import health_report, is_healthy
@@ -28,18 +29,8 @@ MODERATION_SERVICES = {
     "restore": services.moderation_restore,
     "remove": services.moderation_remove,
 }
-
-
-def staff_required(view):
-    """Staff only: others are sent to log in, or told the page does not exist."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# htmx stops polling an element whose poll is answered with this status.
+HTMX_STOP_POLLING = 286
 
 
 @rate_limit("signup")
@@ -63,10 +54,12 @@ def browse(request: HttpRequest) -> HttpResponse:
     page = selectors.listed_chart_page(filters=form.filters(), page_number=request.GET.get("page"))
     query = urlencode([(name, value) for name, value in request.GET.items() if value and name != "page"])
     context = {"form": form, "page": page, "query": query}
-    if not request.htmx:
-        return render(request, "charts/browse.html", context)
-    response = render(request, "charts/browse.html#results", context)
-    response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path  # a short URL to share
+    if not request.htmx or request.htmx.history_restore_request:
+        response = render(request, "charts/browse.html", context)
+    else:
+        response = render(request, "charts/browse.html#results", context)
+        response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path  # a short URL to share
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -116,7 +109,8 @@ def song_upload(request: HttpRequest) -> HttpResponse:
 
 def _song_page(request: HttpRequest, song, form: RerunForm, status: int = 200) -> HttpResponse:
     versions = selectors.song_versions_for_owner(song=song)
-    return render(request, "charts/song_detail.html", {"song": song, "versions": versions, "form": form}, status=status)
+    context = {"song": song, "versions": versions, "form": form, "is_owner": True}
+    return render(request, "charts/song_detail.html", context, status=status)
 
 
 @login_required
@@ -151,21 +145,31 @@ def song_delete(request: HttpRequest, song_id: int) -> HttpResponse:
         services.song_delete(song=song)
         messages.success(request, f"“{song.title}” and its chart versions were deleted.")
         return redirect("song-list")
-    return render(request, "charts/confirm_delete.html", {"song": song, "subject": song.title})
+    context = {"song": song, "versions": selectors.song_versions_for_owner(song=song), "subject": song.title}
+    return render(request, "charts/confirm_delete.html", context)
 
 
 # A chart version: its page and files, for whoever may see it (by id, or by its share link)
 
 @require_GET
 def chart_version_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    version = selectors.chart_version_get(viewer=request.user, ref=ref)
+    polled = request.htmx and not request.htmx.history_restore_request
+    try:
+        version = selectors.chart_version_get(viewer=request.user, ref=ref)
+    except Http404:
+        if polled:  # deleted while its status was watched: the element goes and the polling stops
+            return HttpResponse(status=HTMX_STOP_POLLING)
+        raise
     version = services.chart_version_fail_if_abandoned(version=version)
-    if request.htmx:
-        response = render(request, "charts/song_detail.html#version-status", {"version": version, "ref": ref})
+    if polled:
+        context = {"version": version, "ref": ref, "is_owner": selectors.may_change(viewer=request.user, version=version)}
+        response = render(request, "charts/song_detail.html#version-status", context)
         if version.status == version.Status.DONE and request.htmx.current_url_abs_path == request.path:
             response["HX-Refresh"] = "true"  # the chart page's preview needs the whole page
-        return response
-    return render(request, "charts/chart_version_detail.html", _chart_page_context(request, version, ref))
+    else:
+        response = render(request, "charts/chart_version_detail.html", _chart_page_context(request, version, ref))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _chart_page_context(request: HttpRequest, version: ChartVersion, ref: str, **extra) -> dict:
@@ -176,7 +180,8 @@ def _chart_page_context(request: HttpRequest, version: ChartVersion, ref: str, *
         "provenance": selectors.chart_provenance(version=version),
         "my_vote": selectors.vote_of(user=request.user, version=version),
         "visibility_form": VisibilityForm(initial={"visibility": version.visibility}) if is_owner else None,
-        "share_url": request.build_absolute_uri(reverse("chart-version-detail", args=[version.share_token])),
+        "share_url": request.build_absolute_uri(reverse("chart-version-detail", args=[version.share_token]))
+        if is_owner else None,
         **extra,
     }
 
@@ -186,8 +191,7 @@ def chart_version_download(request: HttpRequest, ref: str) -> FileResponse:
     version = selectors.chart_version_get(viewer=request.user, ref=ref)
     if not version.package:
         raise Http404("This chart version has no package yet.")
-    services.download_record(version=version, visitor=services.download_visitor(
-        user=request.user, address=request.META.get("REMOTE_ADDR", "")))
+    services.download_record(version=version, user=request.user, address=client_address(request))
     return FileResponse(
         version.package.open("rb"), as_attachment=True, filename=f"{folder_name(version.song.title)}.zip"
     )
@@ -233,6 +237,8 @@ def chart_version_visibility(request: HttpRequest, version_id: int) -> HttpRespo
         error = None
     except ValidationError as invalid:
         error = invalid.messages[0]
+    except services.Banned as ban:
+        error = f"Your account is banned from sharing: {ban.reason}"
     context = _chart_page_context(request, version, str(version.pk), visibility_error=error, visibility_saved=not error)
     template = "charts/chart_version_detail.html#sharing" if request.htmx else "charts/chart_version_detail.html"
     return render(request, template, context, status=400 if error else 200)
@@ -258,13 +264,20 @@ def chart_version_delete(request: HttpRequest, version_id: int) -> HttpResponse:
 def chart_version_vote(request: HttpRequest, ref: str) -> HttpResponse:
     version = selectors.chart_version_get(viewer=request.user, ref=ref)
     form = VoteForm(request.POST)
-    if not form.is_valid():
-        return HttpResponse("A vote is up, down or none.", status=400)
-    version = services.vote_cast(user=request.user, version=version, value=form.cleaned_data["value"])
-    if request.htmx:
-        context = {"version": version, "ref": ref, "my_vote": form.cleaned_data["value"]}
-        return render(request, "charts/chart_version_detail.html#votes", context)
-    return redirect("chart-version-detail", ref=ref)
+    try:
+        if not form.is_valid():
+            raise ValidationError("A vote is up, down or none.")
+        version = services.vote_cast(user=request.user, version=version, value=form.cleaned_data["value"])
+        error = None
+    except ValidationError as invalid:
+        error = invalid.messages[0]
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("chart-version-detail", ref=ref)
+    context = {"version": version, "ref": ref, "vote_error": error,
+               "my_vote": selectors.vote_of(user=request.user, version=version)}
+    return render(request, "charts/chart_version_detail.html#votes", context, status=400 if error else 200)
 
 
 @login_required
@@ -293,35 +306,38 @@ def moderation_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "charts/moderation.html", context)
 
 
+def _form_error(form) -> ValidationError:
+    return ValidationError(" ".join(message for errors in form.errors.values() for message in errors))
+
+
 @staff_required
 @require_POST
 def moderation_act(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = get_object_or_404(ChartVersion, pk=version_id)
+    version = selectors.chart_version_get(viewer=request.user, ref=version_id)
     form = ModerationForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose an action.")
-        return redirect("moderation-queue")
     try:
+        if not form.is_valid():
+            raise _form_error(form)
         MODERATION_SERVICES[form.cleaned_data["action"]](actor=request.user, version=version,
                                                           reason=form.cleaned_data["reason"])
         messages.success(request, f"{form.cleaned_data['action'].capitalize()}: {version}.")
     except ValidationError as error:
-        messages.error(request, error.messages[0])
+        messages.error(request, " ".join(error.messages))
     return redirect("moderation-queue")
 
 
 @staff_required
 @require_POST
 def moderation_ban(request: HttpRequest, user_id: int) -> HttpResponse:
-    target = get_object_or_404(selectors.User, pk=user_id)
+    target = selectors.user_get(user_id=user_id)
     form = BanForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError("Say why the user is banned: they will read it.")
+            raise _form_error(form)
         services.user_ban(actor=request.user, user=target, reason=form.cleaned_data["reason"])
         messages.success(request, f"{target} is banned.")
     except ValidationError as error:
-        messages.error(request, error.messages[0])
+        messages.error(request, " ".join(error.messages))
     return redirect("moderation-queue")
 
 

@@ -3,7 +3,7 @@ user A uploads and publishes; an anonymous visitor finds the chart in Browse and
 user B votes, downloads and reports it; staff hide it from the moderation queue; B no longer
 finds it; A reads the moderator's reason. Browse, the chart page and the moderation queue are
 photographed and checked with axe-core (WCAG 2.1 A/AA) at desktop and phone widths, and so
-are the upload page and the owner's song page."""
+are the upload page and the owner's song and chart pages."""
 
 from pathlib import Path
 
@@ -94,6 +94,7 @@ def test_share_find_vote_report_moderate(live_server, groove_file, run_worker, p
     alice.click("#sharing button[type=submit]")
     expect(alice.locator("#sharing")).to_contain_text("Saved: Public")
     assert alice.url == chart_url, "changed in place, without leaving the page"
+    _inspect(alice, "chart-owner")
 
     # An anonymous visitor finds it in Browse by its title and previews it.
     visitor = chromium().new_page()

@@ -109,3 +109,25 @@ def test_api_detail(client, catalogue):
     assert detail["url"].endswith(f"/versions/{version.pk}/") and detail["download_url"].endswith("/download/")
     assert "settings" in detail and detail["created"]
     assert client.get(detail["download_url"]).status_code == 200
+
+
+def test_history_restore_gets_the_whole_page(client, catalogue):
+    response = client.get(reverse("browse"), {"q": "neural"}, HTTP_HX_REQUEST="true",
+                          HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
+
+
+def test_existing_versions_get_their_browse_columns(user, package_bytes):
+    import importlib
+
+    from django.apps import apps
+
+    from charts.models import ChartVersion
+
+    migration = importlib.import_module("charts.migrations.0002_sharing_and_moderation")
+    chart = make_chart(owner=user, package=package_bytes, title="Old Song", duration_s=40.0)
+    ChartVersion.objects.filter(pk=chart.pk).update(search_text="", level_master=None, notes_per_second=None)
+    migration.fill_browse_columns(apps, None)
+    chart.refresh_from_db()
+    assert (chart.search_text, chart.level_master, chart.notes_per_second) == ("old song the band drummer", 450, 3.5)

@@ -80,3 +80,10 @@ def test_a_job_finds_its_version_gone(user, package_bytes, tmp_path, media_root)
         package_path=package, bpm=120.0, duration_s=20.0, note_counts={"BD": 1}, levels={"MASTER": 100},
         quantisation_error_ms=1.0, warnings=[]))
     assert set((media_root / "packages").rglob("*.zip")) == packages_before, "the late package is not kept"
+
+
+def test_polling_a_deleted_version_stops(logged_in_client, two_songs):
+    doomed = two_songs[0]
+    ChartVersion.objects.filter(pk=doomed.pk).delete()
+    response = logged_in_client.get(reverse("chart-version-detail", args=[doomed.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 286 and response.content == b""

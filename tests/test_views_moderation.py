@@ -140,3 +140,45 @@ def test_audit_log_is_read_only_in_the_admin(client, staff_user, reported):
     assert client.post(reverse("admin:charts_moderationaction_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
     for name in ("song", "chartversion", "report", "vote", "userban"):
         assert client.get(reverse(f"admin:charts_{name}_changelist")).status_code == 200, name
+
+
+def test_actions_follow_the_charts_state(client, staff_user, reported):
+    first, _ = reported
+    client.force_login(staff_user)
+    _act(client, first, "restore", "nothing to restore")
+    _act(client, first, "remove", "Copyright claim")
+    first.refresh_from_db()
+    removed_at = first.removed_at
+    for action in ("hide", "remove"):
+        response = client.post(reverse("moderation-act", args=[first.pk]), {"action": action, "reason": "again"},
+                                follow=True)
+        assert "does not apply to this chart" in response.content.decode(), action
+    first.refresh_from_db()
+    assert (first.moderation, first.removed_at) == ("removed", removed_at), "the retention clock did not restart"
+    assert list(ModerationAction.objects.values_list("action", flat=True)) == ["remove"]
+
+
+def test_staff_act_only_on_what_they_may_see(client, user, other_user, staff_user, package_bytes):
+    private = make_chart(owner=user, package=package_bytes, state="private", title="Private Demo")
+    client.force_login(staff_user)
+    assert _act(client, private, "remove", "curious").status_code == 404
+    private.refresh_from_db()
+    assert private.moderation == "visible" and not ModerationAction.objects.exists()
+    reported_then_private = make_chart(owner=user, package=package_bytes, title="Reported")
+    services.report_create(reporter=other_user, version=reported_then_private, reason="spam", text="")
+    services.chart_version_set_visibility(version=reported_then_private, visibility="private")
+    assert client.get(reverse("chart-version-detail", args=[reported_then_private.pk])).status_code == 200
+    _act(client, reported_then_private, "hide", "Spam")
+    reported_then_private.refresh_from_db()
+    assert reported_then_private.moderation == "hidden"
+
+
+def test_unban_in_the_admin_is_audited(client, user, staff_user):
+    staff_user.is_superuser = True
+    staff_user.save()
+    services.user_ban(actor=staff_user, user=user, reason="spam")
+    client.force_login(staff_user)
+    ban = UserBan.objects.get()
+    client.post(reverse("admin:charts_userban_delete", args=[ban.pk]), {"post": "yes"})
+    assert not UserBan.objects.exists()
+    assert list(ModerationAction.objects.values_list("action", flat=True).order_by("id")) == ["ban", "unban"]

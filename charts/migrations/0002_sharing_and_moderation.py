@@ -3,6 +3,7 @@
 import charts.models
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 
@@ -13,12 +14,24 @@ def fill_share_tokens(apps, schema_editor):
         version.save(update_fields=["share_token"])
 
 
+def fill_browse_columns(apps, schema_editor):
+    """Browse's copies of each existing version's title, artist, uploader, levels and density."""
+    ChartVersion = apps.get_model("charts", "ChartVersion")
+    for version in ChartVersion.objects.select_related("song", "song__owner").iterator():
+        version.search_text = " ".join((version.song.title, version.song.artist, version.song.owner.username)).lower()
+        for label in ("BASIC", "ADVANCED", "EXTREME", "MASTER"):
+            setattr(version, f"level_{label.lower()}", version.levels.get(label))
+        notes = sum(version.note_counts.values())
+        version.notes_per_second = notes / version.duration_s if version.duration_s else None
+        version.save(update_fields=["search_text", "level_basic", "level_advanced", "level_extreme", "level_master",
+                                    "notes_per_second"])
+
+
 def create_search_index(apps, schema_editor):
     """Browse's text search is a substring match over title, artist and uploader (kept in lower case):
     on PostgreSQL a trigram GIN index answers it; SQLite scans, which is fine at its scale."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
         "CREATE INDEX IF NOT EXISTS chartversion_search_trgm ON charts_chartversion "
         "USING gin (search_text gin_trgm_ops) "
@@ -51,7 +64,7 @@ class Migration(migrations.Migration):
             name='ModerationAction',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('dismiss', 'Dismissed the reports'), ('hide', 'Hid the chart'), ('restore', 'Restored the chart'), ('remove', 'Removed the chart'), ('ban', 'Banned the user'), ('purge', 'Purged the files of a removed chart')], max_length=10)),
+                ('action', models.CharField(choices=[('dismiss', 'Dismissed the reports'), ('hide', 'Hid the chart'), ('restore', 'Restored the chart'), ('remove', 'Removed the chart'), ('ban', 'Banned the user'), ('unban', "Lifted the user's ban"), ('purge', 'Purged the files of a removed chart')], max_length=10)),
                 ('subject', models.CharField(max_length=300)),
                 ('reason', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
@@ -265,5 +278,7 @@ class Migration(migrations.Migration):
             model_name='vote',
             constraint=models.CheckConstraint(condition=models.Q(('value__in', [1, -1])), name='vote_is_up_or_down'),
         ),
+        migrations.RunPython(fill_browse_columns, migrations.RunPython.noop),
+        TrigramExtension(),  # pg_trgm, on PostgreSQL only
         migrations.RunPython(create_search_index, drop_search_index),
     ]
