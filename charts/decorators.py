@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.http import reswap, retarget
 from django_ratelimit.core import is_ratelimited
 
 from charts import services
@@ -56,10 +57,7 @@ def refusal(request: HttpRequest, template: str, context: dict, *, status: int) 
     """A page that says why a request was refused; to htmx, its message in place of the page's main part."""
     if not request.htmx:
         return render(request, template, context, status=status)
-    response = render(request, f"{template}#message", context, status=status)
-    response["HX-Retarget"] = "main"
-    response["HX-Reswap"] = "innerHTML"
-    return response
+    return reswap(retarget(render(request, f"{template}#message", context, status=status), "main"), "innerHTML")
 
 
 def rate_limit(action: str):

@@ -223,6 +223,8 @@ class Report(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"], name="report_queue")]
+        constraints = [models.UniqueConstraint(fields=["reporter", "version"], condition=Q(status="open"),
+                                               name="one_open_report_per_reporter")]
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} on #{self.version_id} by {self.reporter}"

@@ -423,7 +423,10 @@ def report_create(*, reporter: AbstractBaseUser, version: ChartVersion, reason: 
         raise ValidationError("A private chart cannot be reported.")
     if version.song.owner_id == reporter.pk:
         raise ValidationError("This is your own chart: change or delete it instead of reporting it.")
-    return Report.objects.create(reporter=reporter, version=version, reason=reason, text=text.strip())
+    # A second report while the first is open replaces it: one voice per player in the queue.
+    report, _ = Report.objects.update_or_create(reporter=reporter, version=version, status=Report.Status.OPEN,
+                                                defaults={"reason": reason, "text": text.strip()})
+    return report
 
 
 # Moderation: every action closes the chart's open reports and writes the audit log

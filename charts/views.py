@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseStopPolling, push_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,8 +30,6 @@ MODERATION_SERVICES = {
     "restore": services.moderation_restore,
     "remove": services.moderation_remove,
 }
-# htmx stops polling an element whose poll is answered with this status.
-HTMX_STOP_POLLING = 286
 
 
 @rate_limit("signup")
@@ -58,7 +57,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         response = render(request, "charts/browse.html", context)
     else:
         response = render(request, "charts/browse.html#results", context)
-        response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path  # a short URL to share
+        push_url(response, f"{request.path}?{query}" if query else request.path)  # a short URL to share
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -158,7 +157,7 @@ def chart_version_detail(request: HttpRequest, ref: str) -> HttpResponse:
         version = selectors.chart_version_get(viewer=request.user, ref=ref)
     except Http404:
         if polled:  # deleted while its status was watched: the element goes and the polling stops
-            return HttpResponse(status=HTMX_STOP_POLLING)
+            return HttpResponseStopPolling()
         raise
     version = services.chart_version_fail_if_abandoned(version=version)
     if polled:

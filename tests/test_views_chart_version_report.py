@@ -23,6 +23,15 @@ def test_report_a_shared_chart(client, user, other_user, package_bytes, state):
     assert "the moderators will look at your report" in client.get(response.url).content.decode()
 
 
+def test_a_second_report_replaces_the_open_one(client, user, other_user, package_bytes):
+    chart = make_chart(owner=user, package=package_bytes)
+    client.force_login(other_user)
+    url = reverse("chart-version-report", args=[chart.pk])
+    client.post(url, {"reason": "spam", "text": "first thought"})
+    client.post(url, {"reason": "broken", "text": "on second listen"})
+    assert list(Report.objects.values_list("reason", "text")) == [("broken", "on second listen")]
+
+
 def test_reason_is_required_and_anonymous_must_log_in(client, user, other_user, package_bytes):
     chart = make_chart(owner=user, package=package_bytes)
     url = reverse("chart-version-report", args=[chart.pk])

@@ -16,12 +16,13 @@ from tests.community import make_chart
 
 @pytest.fixture
 def reported(user, other_user, package_bytes):
-    """Two public charts of `user`, reported by `other_user`: the second reported last."""
+    """Two public charts of `user`, reported by other players: the first one reported last."""
     first = make_chart(owner=user, package=package_bytes, title="First Reported")
     second = make_chart(owner=user, package=package_bytes, title="Second Reported")
     services.report_create(reporter=other_user, version=first, reason="spam", text="ads in the title")
     services.report_create(reporter=other_user, version=second, reason="copyright", text="")
-    services.report_create(reporter=other_user, version=first, reason="broken", text="all notes in one lane")
+    third_player = User.objects.create_user(username="third", password="x" * 12)
+    services.report_create(reporter=third_player, version=first, reason="broken", text="all notes in one lane")
     return first, second
 
 

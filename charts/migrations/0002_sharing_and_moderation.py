@@ -278,6 +278,10 @@ class Migration(migrations.Migration):
             model_name='vote',
             constraint=models.CheckConstraint(condition=models.Q(('value__in', [1, -1])), name='vote_is_up_or_down'),
         ),
+        migrations.AddConstraint(
+            model_name='report',
+            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('reporter', 'version'), name='one_open_report_per_reporter'),
+        ),
         migrations.RunPython(fill_browse_columns, migrations.RunPython.noop),
         TrigramExtension(),  # pg_trgm, on PostgreSQL only
         migrations.RunPython(create_search_index, drop_search_index),
