@@ -149,9 +149,14 @@ class ChartVersion(models.Model):
         return round(100 * self.progress)
 
     @property
+    def difficulty_labels(self) -> list[str]:
+        """The chart's difficulties, easiest first (PostgreSQL's jsonb keeps keys in its own order)."""
+        return [label for label in DIFFICULTY_LABELS if label in self.levels]
+
+    @property
     def level_display(self) -> list[tuple[str, str]]:
-        """(label, "x.xx") per difficulty, as DTXMania shows #DLEVEL."""
-        return [(label, f"{level / 100:.2f}") for label, level in self.levels.items()]
+        """(label, "x.xx") per difficulty, easiest first, as DTXMania shows #DLEVEL."""
+        return [(label, f"{self.levels[label] / 100:.2f}") for label in self.difficulty_labels]
 
     @property
     def has_drumless_bgm(self) -> bool:

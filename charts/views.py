@@ -175,7 +175,7 @@ def _chart_page_context(request: HttpRequest, version: ChartVersion, ref: str, *
     is_owner = selectors.may_change(viewer=request.user, version=version)
     return {
         "version": version, "song": version.song, "ref": ref, "is_owner": is_owner,
-        "difficulty_labels": version.levels.keys(),
+        "difficulty_labels": version.difficulty_labels,
         "provenance": selectors.chart_provenance(version=version),
         "my_vote": selectors.vote_of(user=request.user, version=version),
         "visibility_form": VisibilityForm(initial={"visibility": version.visibility}) if is_owner else None,

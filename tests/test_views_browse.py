@@ -96,6 +96,8 @@ def test_browse_row_shows_what_a_player_compares(client, catalogue):
     page = client.get(reverse("browse"), {"q": "thrash"}).content.decode()
     for shown in ("Fast Thrash", "Loud Band", "stranger", "spectral", "200", "120 s", "9.50", "4.00", ">50<"):
         assert shown in page, shown
+    levels = [page.index(level) for level in ("4.00", "6.00", "8.00", "9.50")]
+    assert levels == sorted(levels), "BASIC to MASTER, whatever order the database keeps the keys in"
 
 
 def test_api_detail(client, catalogue):
