@@ -73,6 +73,16 @@ def _lock_user(*, user: AbstractBaseUser) -> None:
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
 
 
+def upload_quota_error(*, owner: AbstractBaseUser) -> str | None:
+    """Why `owner` may not upload now (a quota is full), or None: told before a file is sent and probed."""
+    try:
+        _check_song_quota(owner=owner)
+        _check_job_quota(owner=owner)
+    except ValidationError as error:
+        return error.messages[0]
+    return None
+
+
 def _check_job_quota(*, owner: AbstractBaseUser) -> None:
     count = selectors.user_active_job_count(user=owner)
     if count >= settings.A2D_MAX_ACTIVE_JOBS_PER_USER:

@@ -88,6 +88,10 @@ def song_list(request: HttpRequest) -> HttpResponse:
 @rate_limit("upload")
 @require_http_methods(["GET", "POST"])
 def song_upload(request: HttpRequest) -> HttpResponse:
+    quota_error = services.upload_quota_error(owner=request.user)
+    if quota_error:  # said before a file is sent; one sent anyway is neither probed nor stored
+        context = {"form": SongUploadForm(), "tracks": TRACKS.values(), "quota_error": quota_error}
+        return render(request, "charts/song_upload.html", context)
     form = SongUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -87,3 +87,5 @@ def test_quota_of_songs_is_a_form_error(logged_in_client, user, groove_file, set
         response = logged_in_client.post(reverse("song-upload"), {"upload": handle, "track": "spectral"})
     assert response.status_code == 200 and "You have 1 songs stored (the limit is 1)" in response.content.decode()
     assert Song.objects.count() == 1
+    page = logged_in_client.get(reverse("song-upload")).content.decode()
+    assert "You have 1 songs stored (the limit is 1)" in page, "said before a file is sent"
