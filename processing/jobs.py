@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # A running job's heartbeat lives this many beats: a worker that misses them is taken for dead.
 HEARTBEATS_TO_LAPSE = 3
+# Charts that moderators removed are purged once a day, by whichever worker takes this key first.
+PURGE_REMOVED_KEY = "audio2dtx:purge-removed"
+PURGE_REMOVED_EVERY_S = 24 * 3600
 
 UNEXPECTED_ERROR = "Something went wrong while converting this song. Try again, or try another track."
 TIMED_OUT = "The conversion took longer than its time limit ({limit}) and was stopped. Try a shorter song, or try again later."
@@ -142,6 +145,25 @@ class ChartWorker(SimpleWorker):
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return HEARTBEATS_TO_LAPSE * self.job_monitoring_interval
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's housekeeping (at start, then every few minutes), and the daily purge of removed charts."""
+        super().run_maintenance_tasks()
+        if self.connection.set(PURGE_REMOVED_KEY, self.name, nx=True, ex=PURGE_REMOVED_EVERY_S):
+            self._purge_removed_charts()
+
+    def _purge_removed_charts(self) -> None:
+        from django.db import close_old_connections
+
+        from charts.services import purge_removed
+
+        close_old_connections()
+        try:
+            logger.info("Purged %d chart versions removed past their retention period", purge_removed())
+        except Exception:  # housekeeping must not stop the worker; tomorrow's run tries again
+            logger.exception("Could not purge removed chart versions")
+        finally:
+            close_old_connections()
 
     def execute_job(self, job: Job, queue) -> None:
         from django.db import close_old_connections

@@ -183,3 +183,18 @@ def test_unban_in_the_admin_is_audited(client, user, staff_user):
     client.post(reverse("admin:charts_userban_delete", args=[ban.pk]), {"post": "yes"})
     assert not UserBan.objects.exists()
     assert list(ModerationAction.objects.values_list("action", flat=True).order_by("id")) == ["ban", "unban"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_purges_once_a_day(user, staff_user, package_bytes, media_root, run_worker, redis_url):
+    import redis
+
+    removed = make_chart(owner=user, package=package_bytes)
+    services.moderation_remove(actor=staff_user, version=removed, reason="Copyright")
+    ChartVersion.objects.filter(pk=removed.pk).update(removed_at=timezone.now() - datetime.timedelta(days=40))
+    package = media_root / removed.package.name
+    worker = run_worker()
+    assert worker.returncode == 0 and "Purged 1 chart versions" in worker.stderr
+    assert not ChartVersion.objects.filter(pk=removed.pk).exists() and not package.exists()
+    assert redis.Redis.from_url(redis_url).ttl("audio2dtx:purge-removed") > 23 * 3600
+    assert "Purged" not in run_worker().stderr, "once a day, not at every worker start"

@@ -1,6 +1,6 @@
 """Delete the charts moderators removed more than A2D_REMOVED_RETENTION_DAYS ago, with their files.
 
-Run it daily, from cron (`manage.py purge_removed`) or the worker host's scheduler.
+The workers run it once a day (processing.jobs.ChartWorker); cron may run it too.
 """
 
 from django.conf import settings
