@@ -128,11 +128,15 @@ RQ_QUEUES = {
 RQ = {"WORKER_CLASS": "processing.jobs.ChartWorker"}
 
 # The cache holds the rate limits' counters: Redis, so every web process counts together.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": A2D_REDIS_URL}}
+# Short socket timeouts: an unreachable Redis must not hold a request for the OS's TCP timeout.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": A2D_REDIS_URL,
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 RATELIMIT_USE_CACHE = "default"
 # Behind a proxy, the client's address comes from the header the proxy sets (e.g. HTTP_X_REAL_IP);
 # rate limits and download counts read it (charts.decorators.client_address).
 A2D_CLIENT_IP_HEADER = os.environ.get("A2D_CLIENT_IP_HEADER", "")
+# A form posted with a stale CSRF token (the user logged in or out in another tab) is told so in place.
+CSRF_FAILURE_VIEW = "charts.views.csrf_failure"
 # Requests a user (or, logged out, an address) may make per action; an address may make
 # A2D_RATE_LIMIT_IP_FACTOR times as many, since several people can share one.
 A2D_RATE_LIMITS = {

@@ -4,6 +4,19 @@ from charts import services
 from charts.models import ChartVersion, DownloadRecord, ModerationAction, Report, Song, UserBan, Vote
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the app's services write (they keep tallies, files and the audit log in step)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ChartVersionInline(admin.TabularInline):
     model = ChartVersion
     extra = 0
@@ -13,47 +26,36 @@ class ChartVersionInline(admin.TabularInline):
 
 
 @admin.register(Song)
-class SongAdmin(admin.ModelAdmin):
+class SongAdmin(ReadOnlyAdmin):
+    """Songs are uploaded, and deleted with their files, by their owners."""
+
     list_display = ("title", "artist", "owner", "duration_s", "created_at")
     list_filter = ("created_at",)
     search_fields = ("title", "artist", "owner__username", "sha256")
-    raw_id_fields = ("owner",)
     inlines = [ChartVersionInline]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # the owner deletes a song with its files; moderators remove charts
 
 
 @admin.register(ChartVersion)
-class ChartVersionAdmin(admin.ModelAdmin):
-    """Moderation and deletion go through the moderation queue and the owner's pages, which
-    keep the audit log and the files in step; here they are read-only."""
+class ChartVersionAdmin(ReadOnlyAdmin):
+    """Moderation and deletion go through the moderation queue and the owner's pages."""
 
     list_display = ("song", "track", "status", "visibility", "moderation", "download_count", "score", "created_at")
     list_filter = ("status", "track", "visibility", "moderation", "created_at")
     search_fields = ("song__title", "song__artist", "song__owner__username", "share_token")
-    raw_id_fields = ("song",)
-    readonly_fields = ("share_token", "visibility", "published_at", "moderation", "moderation_reason", "removed_at",
-                       "download_count", "votes_up", "votes_down", "score", "search_text")
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdmin):
     list_display = ("version", "reason", "reporter", "status", "created_at", "resolved_by")
     list_filter = ("status", "reason", "created_at")
     search_fields = ("version__song__title", "reporter__username", "text")
-    raw_id_fields = ("version", "reporter", "resolved_by")
 
 
 @admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(ReadOnlyAdmin):
     list_display = ("version", "user", "value", "updated_at")
     list_filter = ("value",)
     search_fields = ("version__song__title", "user__username")
-    raw_id_fields = ("version", "user")
 
 
 @admin.register(UserBan)
@@ -80,25 +82,15 @@ class UserBanAdmin(admin.ModelAdmin):
 
 
 @admin.register(DownloadRecord)
-class DownloadRecordAdmin(admin.ModelAdmin):
+class DownloadRecordAdmin(ReadOnlyAdmin):
     list_display = ("version", "day", "visitor")
     list_filter = ("day",)
-    raw_id_fields = ("version",)
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
+class ModerationActionAdmin(ReadOnlyAdmin):
     """The audit log: readable by staff, written only by the moderation services."""
 
     list_display = ("created_at", "actor", "action", "subject", "reason")
     list_filter = ("action", "created_at")
     search_fields = ("subject", "reason", "actor__username", "target_user__username")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import reswap, retarget
 from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
 
 from charts import services
 
@@ -76,7 +77,7 @@ def rate_limit(action: str):
                                              increment=True)
                     limited |= is_ratelimited(request, group=f"{action}:address", key=_address,
                                               rate=_ip_rate(rate), increment=True)
-                except Exception:
+                except RedisError:
                     logger.warning("Rate limit of %s not checked: the cache is unreachable", action, exc_info=True)
                     limited = False
                 if limited:

@@ -236,7 +236,7 @@ class Report(models.Model):
 
 
 class UserBan(models.Model):
-    """A user a moderator banned: they may not upload, rerun, vote or report, and are told why."""
+    """A user a moderator banned: they may not upload, rerun, share, vote or report, and are told why."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ban")
     reason = models.TextField()

@@ -61,7 +61,7 @@ class Banned(Exception):
 
 
 def user_check_may_act(*, user: AbstractBaseUser) -> None:
-    """Raise Banned when a moderator banned `user` from uploading, rerunning, voting and reporting."""
+    """Raise Banned when a moderator banned `user` from uploading, rerunning, sharing, voting and reporting."""
     reason = selectors.user_ban_reason(user=user)
     if reason is not None:
         raise Banned(reason)
@@ -364,11 +364,14 @@ def _cancel_job(*, version: ChartVersion) -> None:
 @transaction.atomic
 def chart_version_delete(*, version: ChartVersion) -> None:
     """Delete one chart version and its package; the song and its other versions stay."""
-    # Locked and read again: a job that finished since the page was read may have stored a package.
-    version = ChartVersion.objects.select_for_update().get(pk=version.pk)
+    # Locked and read again: a job that finished since the page was read may have stored a
+    # package, and a second request may have deleted the version already.
+    version = ChartVersion.objects.select_for_update().filter(pk=version.pk).first()
+    if version is None:
+        return
     if version.package:
         _delete_files_on_commit([version.package.name])
-    _cancel_job(version=version)
+    transaction.on_commit(lambda: _cancel_job(version=version))
     version.delete()
 
 
@@ -378,7 +381,7 @@ def song_delete(*, song: Song) -> None:
     versions = list(song.versions.select_for_update())
     _delete_files_on_commit([song.upload.name] + [version.package.name for version in versions if version.package])
     for version in versions:
-        _cancel_job(version=version)
+        transaction.on_commit(lambda version=version: _cancel_job(version=version))
     song.delete()
 
 
@@ -408,7 +411,7 @@ def vote_cast(*, user: AbstractBaseUser, version: ChartVersion, value: int) -> C
     return version
 
 
-def download_record(*, version: ChartVersion, user: AbstractBaseUser, address: str) -> None:
+def download_record(*, version: ChartVersion, user: selectors.Viewer, address: str) -> None:
     """Count a download by someone other than the chart's owner, once per visitor per day. A
     visitor is a user, or logged out a salted hash of their address (the address is not stored)."""
     if user.is_authenticated:
@@ -466,6 +469,8 @@ def _moderate(*, actor: AbstractBaseUser, version: ChartVersion, moderation: str
     ValidationError(`reason_required`) when that message is given and `reason` is blank, and
     when the chart's state does not allow the action (MODERATION_FROM)."""
     reason = reason.strip()
+    # The row is locked and read again: two moderators acting at once cannot both pass the check.
+    version = ChartVersion.objects.select_for_update().get(pk=version.pk)
     if version.moderation not in MODERATION_FROM[action]:
         raise ValidationError(f"{version.get_moderation_display()}: “{action}” does not apply to this chart.")
     if reason_required and not reason:
@@ -503,7 +508,7 @@ def moderation_remove(*, actor: AbstractBaseUser, version: ChartVersion, reason:
 
 @transaction.atomic
 def user_ban(*, actor: AbstractBaseUser, user: AbstractBaseUser, reason: str) -> None:
-    """Ban `user` from uploading, rerunning, voting and reporting; they are told `reason`."""
+    """Ban `user` from uploading, rerunning, sharing, voting and reporting; they are told `reason`."""
     if not reason.strip():
         raise ValidationError("Say why the user is banned: they will read it.")
     if user.is_staff:
@@ -525,8 +530,12 @@ def purge_removed(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.A2D_REMOVED_RETENTION_DAYS)
     expired = ChartVersion.objects.filter(moderation=ChartVersion.Moderation.REMOVED, removed_at__lt=cutoff)
     purged = 0
-    for version in expired.select_related("song"):
+    for version_id in list(expired.values_list("pk", flat=True)):
         with transaction.atomic():
+            # Locked and checked again: restored, or purged by another process, since the list was read.
+            version = expired.select_for_update().select_related("song").filter(pk=version_id).first()
+            if version is None:
+                continue
             _audit(actor=None, action=ModerationAction.Action.PURGE, version=version,
                    reason=f"removed on {version.removed_at:%Y-%m-%d}: {version.moderation_reason}")
             song = version.song

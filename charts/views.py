@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from charts import api, selectors, services
-from charts.decorators import client_address, rate_limit, refuse_banned, staff_required
+from charts.decorators import client_address, rate_limit, refusal, refuse_banned, staff_required
 from charts.forms import (BanForm, BrowseForm, ModerationForm, RerunForm, ReportForm, SignUpForm, SongUploadForm,
                           VisibilityForm, VoteForm)
 from charts.health import health_report, is_healthy
@@ -342,6 +342,11 @@ def moderation_ban(request: HttpRequest, user_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("moderation-queue")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF_FAILURE_VIEW: a form from before a log-in or log-out elsewhere."""
+    return refusal(request, "charts/csrf_failure.html", {}, status=403)
 
 
 @require_GET

@@ -28,7 +28,8 @@ def make_chart(*, owner: User, package: bytes, state: str = "public", title: str
         "note_counts": {"BD": 40, "SD": 20, "HH": 80},
         "level_basic": 150, "level_advanced": 250, "level_extreme": 350, "level_master": 450,
     } | fields
-    figures["levels"] = {label: figures[f"level_{label.lower()}"] for label in ("BASIC", "ADVANCED", "EXTREME", "MASTER")}
+    # Hardest first: the pages must put BASIC first whatever order the JSON keeps (jsonb keeps its own).
+    figures["levels"] = {label: figures[f"level_{label.lower()}"] for label in ("MASTER", "EXTREME", "ADVANCED", "BASIC")}
     version = ChartVersion(
         song=song, status=ChartVersion.Status.DONE, visibility=visibility, moderation=moderation,
         moderation_reason="a moderator's reason" if moderation != "visible" else "",

@@ -89,3 +89,26 @@ def test_quota_of_songs_is_a_form_error(logged_in_client, user, groove_file, set
     assert Song.objects.count() == 1
     page = logged_in_client.get(reverse("song-upload")).content.decode()
     assert "You have 1 songs stored (the limit is 1)" in page, "said before a file is sent"
+
+
+def test_the_services_check_quotas_themselves(user, groove_file, settings, package_bytes, media_root):
+    """Behind the views' early notice, the checks that hold under a lock are the services' own."""
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from charts import services
+    from processing.audio import AudioProbe
+
+    chart = make_chart(owner=user, package=package_bytes)
+    files = stored_files(media_root)
+    settings.A2D_MAX_SONGS_PER_USER = 1
+    upload = SimpleUploadedFile("song.flac", groove_file[0].read_bytes())
+    probe = AudioProbe(duration_s=20.0, sample_rate=44100, channels=2, codec="flac")
+    with pytest.raises(ValidationError, match="the limit is 1"):
+        services.song_create(owner=user, uploaded_file=upload, info=probe, title="", artist="", track="spectral")
+    settings.A2D_MAX_ACTIVE_JOBS_PER_USER = 1
+    ChartVersion.objects.filter(pk=chart.pk).update(status=ChartVersion.Status.QUEUED)
+    with pytest.raises(ValidationError, match="the limit is 1"):
+        services.chart_version_rerun(song=chart.song, user=user, track="spectral", parameters={})
+    assert (Song.objects.count(), ChartVersion.objects.count()) == (1, 1)
+    assert stored_files(media_root) == files

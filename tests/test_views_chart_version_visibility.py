@@ -55,3 +55,28 @@ def test_unknown_visibility_is_refused(logged_in_client, private_chart):
     response = logged_in_client.post(reverse("chart-version-visibility", args=[private_chart.pk]),
                                      {"visibility": "everyone"})
     assert response.status_code == 400
+
+
+def test_a_banned_owner_may_hide_but_not_share(logged_in_client, user, staff_user, private_chart):
+    from charts import services
+
+    services.user_ban(actor=staff_user, user=user, reason="Spam uploads")
+    url = reverse("chart-version-visibility", args=[private_chart.pk])
+    response = logged_in_client.post(url, {"visibility": "public"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "banned from sharing: Spam uploads" in response.content.decode()
+    private_chart.refresh_from_db()
+    assert private_chart.visibility == "private"
+    assert logged_in_client.post(url, {"visibility": "private"}).status_code == 200
+
+
+def test_a_stale_form_is_told_to_reload(user, private_chart):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(reverse("chart-version-visibility", args=[private_chart.pk]), {"visibility": "public"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 403 and response["HX-Retarget"] == "main"
+    assert "Reload the page" in response.content.decode()
+    private_chart.refresh_from_db()
+    assert private_chart.visibility == "private"

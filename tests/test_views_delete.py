@@ -87,3 +87,13 @@ def test_polling_a_deleted_version_stops(logged_in_client, two_songs):
     ChartVersion.objects.filter(pk=doomed.pk).delete()
     response = logged_in_client.get(reverse("chart-version-detail", args=[doomed.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 286 and response.content == b""
+
+
+def test_a_second_delete_changes_nothing(user, package_bytes):
+    from charts import services
+
+    chart = make_chart(owner=user, package=package_bytes)
+    stale = ChartVersion.objects.get(pk=chart.pk)
+    services.chart_version_delete(version=chart)
+    services.chart_version_delete(version=stale)  # a double-submitted form
+    assert not ChartVersion.objects.exists()
