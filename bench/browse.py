@@ -193,7 +193,7 @@ def seed_catalogue(*, listed: int, rng: np.random.Generator) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from charts.models import ChartVersion, Song, new_share_token
+    from charts.models import DIFFICULTY_LABELS, ChartVersion, Song, new_share_token, notes_per_second_for, search_text_for
 
     names = usernames()
     owner_ids = ensure_users(names=names)
@@ -251,7 +251,7 @@ def seed_catalogue(*, listed: int, rng: np.random.Generator) -> None:
                 song = songs[song_of_version[index]]
                 state = batch_states[index]
                 visibility, moderation = ("public", "visible") if state < 0 else NOT_LISTED_STATES[state]
-                level_dict = dict(zip(("BASIC", "ADVANCED", "EXTREME", "MASTER"), map(int, levels[index])))
+                level_dict = dict(zip(DIFFICULTY_LABELS, map(int, levels[index])))
                 note_counts = {lane: int(notes) for lane, notes in zip(lanes, lane_counts[index]) if notes}
                 versions.append(ChartVersion(
                     song=song, track=TRACK_NAMES[tracks[index]], status="done", stage="finished", progress=1.0,
@@ -262,12 +262,10 @@ def seed_catalogue(*, listed: int, rng: np.random.Generator) -> None:
                     finished_at=published[index], visibility=visibility, share_token=new_share_token(),
                     published_at=published[index] if visibility == "public" else None, moderation=moderation,
                     removed_at=now if moderation == "removed" else None,
-                    search_text=f"{song.title} {song.artist} {names[owners[song_of_version[index]]]}".lower(),
-                    level_basic=level_dict["BASIC"], level_advanced=level_dict["ADVANCED"],
-                    level_extreme=level_dict["EXTREME"], level_master=level_dict["MASTER"],
-                    notes_per_second=sum(note_counts.values()) / song.duration_s,
+                    search_text=search_text_for(title=song.title, artist=song.artist,
+                                                uploader=names[owners[song_of_version[index]]]),
+                    notes_per_second=notes_per_second_for(note_counts=note_counts, duration_s=song.duration_s),
                     download_count=downloads[index], votes_up=votes_up[index], votes_down=votes_down[index],
-                    score=votes_up[index] - votes_down[index],
                 ))
             ChartVersion.objects.bulk_create(versions)
         written += version_count
@@ -279,16 +277,14 @@ def seed_catalogue(*, listed: int, rng: np.random.Generator) -> None:
 
 
 def listed_count() -> int:
-    from charts.models import ChartVersion
-    from charts.selectors import LISTED
+    from charts.models import LISTED, ChartVersion
 
     return ChartVersion.objects.filter(LISTED).count()
 
 
 def rare_title_word() -> str:
     """An invented word from the title of the first listed chart that has one: a handful of songs share it."""
-    from charts.models import ChartVersion
-    from charts.selectors import LISTED
+    from charts.models import LISTED, ChartVersion
 
     common = set(TITLE_WORDS)
     titles = ChartVersion.objects.filter(LISTED).order_by("id").values_list("song__title", flat=True)[:100]

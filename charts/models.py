@@ -10,14 +10,34 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from processing.pipeline import BGM_DRUMLESS
 
 DIFFICULTY_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")
 SHARE_TOKEN_BYTES = 16  # 128 bits: an unlisted chart's link cannot be guessed
-BROWSE_FILTER_COLUMNS = ["track", "bpm", "duration_s", "notes_per_second",
-                         "level_basic", "level_advanced", "level_extreme", "level_master"]
+LEVEL_COLUMNS = {label: f"level_{label.lower()}" for label in DIFFICULTY_LABELS}
+BROWSE_FILTER_COLUMNS = ["track", "bpm", "duration_s", "notes_per_second", *LEVEL_COLUMNS.values()]
+# Browse and the API list only these: public, not moderated away, and finished.
+LISTED = Q(visibility="public", moderation="visible", status="done")
+
+
+def search_text_for(*, title: str, artist: str, uploader: str) -> str:
+    """What Browse's text search reads: title, artist and uploader, lower case."""
+    return " ".join((title, artist, uploader)).lower()
+
+
+def notes_per_second_for(*, note_counts: dict[str, int], duration_s: float | None) -> float | None:
+    """A chart's density: its notes (of all lanes) over the song's length in seconds."""
+    return sum(note_counts.values()) / duration_s if duration_s else None
+
+
+def _level_of(label: str) -> models.GeneratedField:
+    """A difficulty's #DLEVEL, copied by the database from `levels` into an indexable column."""
+    return models.GeneratedField(expression=Cast(KT(f"levels__{label}"), models.IntegerField()),
+                                 output_field=models.IntegerField(null=True), db_persist=True)
 
 
 def song_upload_path(song: "Song", filename: str) -> str:
@@ -110,17 +130,20 @@ class ChartVersion(models.Model):
     moderation_reason = models.TextField(blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
 
-    # Copies for Browse, kept by services so that its filters and sorts read indexed columns
-    search_text = models.TextField(blank=True)  # title, artist and uploader, lower case
-    level_basic = models.PositiveIntegerField(null=True, blank=True)
-    level_advanced = models.PositiveIntegerField(null=True, blank=True)
-    level_extreme = models.PositiveIntegerField(null=True, blank=True)
-    level_master = models.PositiveIntegerField(null=True, blank=True)
-    notes_per_second = models.FloatField(null=True, blank=True)  # MASTER's notes over the song's length
+    # Copies for Browse, so that its filters and sorts read indexed columns: the services write
+    # search_text (search_text_for) and notes_per_second (notes_per_second_for); the database
+    # derives the levels and the score.
+    search_text = models.TextField(blank=True)
+    level_basic = _level_of("BASIC")
+    level_advanced = _level_of("ADVANCED")
+    level_extreme = _level_of("EXTREME")
+    level_master = _level_of("MASTER")
+    notes_per_second = models.FloatField(null=True, blank=True)
     download_count = models.PositiveIntegerField(default=0)
     votes_up = models.PositiveIntegerField(default=0)
     votes_down = models.PositiveIntegerField(default=0)
-    score = models.IntegerField(default=0)  # votes up minus votes down
+    score = models.GeneratedField(expression=F("votes_up") - F("votes_down"), output_field=models.IntegerField(),
+                                  db_persist=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -128,12 +151,10 @@ class ChartVersion(models.Model):
             # Browse reads only listed charts: one small index per sort order. The newest-first
             # one also carries every filtered column (PostgreSQL), so that counting the charts
             # a filter matches never reads the wide table.
-            models.Index(fields=["-published_at", "-id"], name="listed_newest", condition=Q(
-                visibility="public", moderation="visible", status="done"), include=BROWSE_FILTER_COLUMNS),
-            models.Index(fields=["-download_count", "-id"], name="listed_most_downloaded", condition=Q(
-                visibility="public", moderation="visible", status="done")),
-            models.Index(fields=["-score", "-id"], name="listed_best_rated", condition=Q(
-                visibility="public", moderation="visible", status="done")),
+            models.Index(fields=["-published_at", "-id"], name="listed_newest", condition=LISTED,
+                         include=BROWSE_FILTER_COLUMNS),
+            models.Index(fields=["-download_count", "-id"], name="listed_most_downloaded", condition=LISTED),
+            models.Index(fields=["-score", "-id"], name="listed_best_rated", condition=LISTED),
             models.Index(fields=["moderation", "removed_at"], name="moderation_removed"),
         ]
 

@@ -13,7 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from charts.models import ChartVersion, Report, Song, UserBan, Vote
+from charts.models import LEVEL_COLUMNS, LISTED, ChartVersion, Report, Song, UserBan, Vote
 from processing.chart_view import chart_view_data
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.package import package_chart_files, package_folder
@@ -28,15 +28,11 @@ SERVABLE_PACKAGE_FILE = re.compile(r"bgm\.ogg|preview\.ogg|chips/[A-Z]{2,3}\.wav
 
 Viewer = AbstractBaseUser | AnonymousUser
 
-# Browse and the API list only these: public, not moderated away, and finished.
-LISTED = Q(visibility=ChartVersion.Visibility.PUBLIC, moderation=ChartVersion.Moderation.VISIBLE,
-           status=ChartVersion.Status.DONE)
 SORTS = {
     "newest": ("-published_at", "-id"),
     "downloads": ("-download_count", "-id"),
     "rating": ("-score", "-id"),
 }
-LEVEL_COLUMNS = ("level_basic", "level_advanced", "level_extreme", "level_master")
 TRIGRAM = 3  # a search word this long matches anywhere in title, artist or uploader; shorter ones a word's start
 
 
@@ -171,7 +167,7 @@ def listed_chart_versions(*, filters: BrowseFilters) -> QuerySet[ChartVersion]:
         charts = charts.filter(track=filters.track)
     if filters.level_min is not None or filters.level_max is not None:
         any_level = Q()
-        for column in LEVEL_COLUMNS:
+        for column in LEVEL_COLUMNS.values():
             bounds = {}
             if filters.level_min is not None:
                 bounds[f"{column}__gte"] = filters.level_min

@@ -29,7 +29,8 @@ from rq.registry import StartedJobRegistry
 from rq.timeouts import TimerDeathPenalty
 
 from charts import selectors
-from charts.models import DIFFICULTY_LABELS, ChartVersion, DownloadRecord, ModerationAction, Report, Song, UserBan, Vote
+from charts.models import (ChartVersion, DownloadRecord, ModerationAction, Report, Song, UserBan, Vote,
+                           notes_per_second_for, search_text_for)
 from processing import audio
 from processing.errors import AudioError
 from processing.pipeline import ConversionResult
@@ -199,7 +200,7 @@ def chart_version_create(*, song: Song, track: str, parameters: dict[str, Any]) 
     """A queued chart version of `song`; the job is enqueued once the transaction commits."""
     version = ChartVersion.objects.create(
         song=song, track=track, parameters=parameters, rq_job_id=f"chart-version-{uuid.uuid4().hex}",
-        search_text=" ".join((song.title, song.artist, song.owner.get_username())).lower(),
+        search_text=search_text_for(title=song.title, artist=song.artist, uploader=song.owner.get_username()),
     )
     transaction.on_commit(lambda: chart_version_enqueue(version=version))
     return version
@@ -264,8 +265,6 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
     nothing: the package just stored is removed again."""
     with open(result.package_path, "rb") as package:
         version.package.save(result.package_path.name, File(package), save=False)
-    levels = {f"level_{label.lower()}": result.levels.get(label) for label in DIFFICULTY_LABELS}
-    notes = sum(result.note_counts.values())
     updated = ChartVersion.objects.filter(pk=version.pk, status=ChartVersion.Status.RUNNING).update(
         package=version.package.name,
         status=ChartVersion.Status.DONE,
@@ -278,8 +277,7 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
         quantisation_error_ms=result.quantisation_error_ms,
         warning=" ".join(result.warnings),
         finished_at=timezone.now(),
-        notes_per_second=notes / result.duration_s if result.duration_s else None,
-        **levels,
+        notes_per_second=notes_per_second_for(note_counts=result.note_counts, duration_s=result.duration_s),
     )
     if not updated:
         logger.info("Chart version %s was deleted or ended while it ran; its package is discarded", version.pk)
@@ -404,10 +402,9 @@ def vote_cast(*, user: AbstractBaseUser, version: ChartVersion, value: int) -> C
         else:
             Vote.objects.filter(user=user, version=version).delete()
         tally = Vote.objects.filter(version=version).aggregate(
-            up=Count("pk", filter=Q(value=Vote.UP)), down=Count("pk", filter=Q(value=Vote.DOWN)))
-        version.votes_up, version.votes_down = tally["up"], tally["down"]
-        version.score = version.votes_up - version.votes_down
-        version.save(update_fields=["votes_up", "votes_down", "score"])
+            votes_up=Count("pk", filter=Q(value=Vote.UP)), votes_down=Count("pk", filter=Q(value=Vote.DOWN)))
+        ChartVersion.objects.filter(pk=version.pk).update(**tally)
+    version.refresh_from_db(fields=["votes_up", "votes_down", "score"])  # the database derives the score
     return version
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
 from charts import services
-from charts.models import ChartVersion, Song
+from charts.models import LEVEL_COLUMNS, ChartVersion, Song, search_text_for
 
 STATES = ("private", "unlisted", "public", "hidden", "removed")
 
@@ -23,17 +23,18 @@ def make_chart(*, owner: User, package: bytes, state: str = "public", title: str
     song.save()
     visibility = state if state in ("private", "unlisted", "public") else "public"
     moderation = {"hidden": "hidden", "removed": "removed"}.get(state, "visible")
+    levels = {"level_basic": 150, "level_advanced": 250, "level_extreme": 350, "level_master": 450}
+    levels |= {name: fields.pop(name) for name in list(fields) if name in levels}
     figures = {
         "track": "spectral", "bpm": 120.0, "duration_s": 20.0, "notes_per_second": 7.0,
         "note_counts": {"BD": 40, "SD": 20, "HH": 80},
-        "level_basic": 150, "level_advanced": 250, "level_extreme": 350, "level_master": 450,
+        # Hardest first: the pages must put BASIC first whatever order the JSON keeps (jsonb keeps its own).
+        "levels": {label: levels[column] for label, column in reversed(LEVEL_COLUMNS.items())},
     } | fields
-    # Hardest first: the pages must put BASIC first whatever order the JSON keeps (jsonb keeps its own).
-    figures["levels"] = {label: figures[f"level_{label.lower()}"] for label in ("MASTER", "EXTREME", "ADVANCED", "BASIC")}
     version = ChartVersion(
         song=song, status=ChartVersion.Status.DONE, visibility=visibility, moderation=moderation,
         moderation_reason="a moderator's reason" if moderation != "visible" else "",
-        search_text=f"{title} {artist} {owner.username}".lower(), **figures,
+        search_text=search_text_for(title=title, artist=artist, uploader=owner.username), **figures,
     )
     version.package.save("chart.zip", ContentFile(package), save=False)
     version.save()

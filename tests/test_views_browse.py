@@ -129,7 +129,7 @@ def test_existing_versions_get_their_browse_columns(user, package_bytes):
 
     migration = importlib.import_module("charts.migrations.0002_sharing_and_moderation")
     chart = make_chart(owner=user, package=package_bytes, title="Old Song", duration_s=40.0)
-    ChartVersion.objects.filter(pk=chart.pk).update(search_text="", level_master=None, notes_per_second=None)
+    ChartVersion.objects.filter(pk=chart.pk).update(search_text="", notes_per_second=None)
     migration.fill_browse_columns(apps, None)
     chart.refresh_from_db()
     assert (chart.search_text, chart.level_master, chart.notes_per_second) == ("old song the band drummer", 450, 3.5)

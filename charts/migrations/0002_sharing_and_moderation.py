@@ -2,6 +2,9 @@
 
 import charts.models
 import django.db.models.deletion
+import django.db.models.expressions
+import django.db.models.fields.json
+import django.db.models.functions.comparison
 from django.conf import settings
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
@@ -15,16 +18,15 @@ def fill_share_tokens(apps, schema_editor):
 
 
 def fill_browse_columns(apps, schema_editor):
-    """Browse's copies of each existing version's title, artist, uploader, levels and density."""
+    """Browse's copies of each existing version's title, artist, uploader and density (the
+    database derives the levels and the score itself)."""
     ChartVersion = apps.get_model("charts", "ChartVersion")
     for version in ChartVersion.objects.select_related("song", "song__owner").iterator():
-        version.search_text = " ".join((version.song.title, version.song.artist, version.song.owner.username)).lower()
-        for label in ("BASIC", "ADVANCED", "EXTREME", "MASTER"):
-            setattr(version, f"level_{label.lower()}", version.levels.get(label))
-        notes = sum(version.note_counts.values())
-        version.notes_per_second = notes / version.duration_s if version.duration_s else None
-        version.save(update_fields=["search_text", "level_basic", "level_advanced", "level_extreme", "level_master",
-                                    "notes_per_second"])
+        version.search_text = charts.models.search_text_for(
+            title=version.song.title, artist=version.song.artist, uploader=version.song.owner.username)
+        version.notes_per_second = charts.models.notes_per_second_for(
+            note_counts=version.note_counts, duration_s=version.duration_s)
+        version.save(update_fields=["search_text", "notes_per_second"])
 
 
 def create_search_index(apps, schema_editor):
@@ -112,22 +114,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='chartversion',
             name='level_advanced',
-            field=models.PositiveIntegerField(blank=True, null=True),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Cast(django.db.models.fields.json.KT('levels__ADVANCED'), models.IntegerField()), output_field=models.IntegerField(null=True)),
         ),
         migrations.AddField(
             model_name='chartversion',
             name='level_basic',
-            field=models.PositiveIntegerField(blank=True, null=True),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Cast(django.db.models.fields.json.KT('levels__BASIC'), models.IntegerField()), output_field=models.IntegerField(null=True)),
         ),
         migrations.AddField(
             model_name='chartversion',
             name='level_extreme',
-            field=models.PositiveIntegerField(blank=True, null=True),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Cast(django.db.models.fields.json.KT('levels__EXTREME'), models.IntegerField()), output_field=models.IntegerField(null=True)),
         ),
         migrations.AddField(
             model_name='chartversion',
             name='level_master',
-            field=models.PositiveIntegerField(blank=True, null=True),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Cast(django.db.models.fields.json.KT('levels__MASTER'), models.IntegerField()), output_field=models.IntegerField(null=True)),
         ),
         migrations.AddField(
             model_name='chartversion',
@@ -153,11 +155,6 @@ class Migration(migrations.Migration):
             model_name='chartversion',
             name='removed_at',
             field=models.DateTimeField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name='chartversion',
-            name='score',
-            field=models.IntegerField(default=0),
         ),
         migrations.AddField(
             model_name='chartversion',
@@ -190,6 +187,11 @@ class Migration(migrations.Migration):
             model_name='chartversion',
             name='votes_up',
             field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name='chartversion',
+            name='score',
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.expressions.CombinedExpression(models.F('votes_up'), '-', models.F('votes_down')), output_field=models.IntegerField()),
         ),
         migrations.AddIndex(
             model_name='chartversion',
