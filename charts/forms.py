@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator
 
 from charts.models import ChartVersion, Report
 from charts.selectors import BrowseFilters
-from charts.services import probe_upload
+from charts.services import MODERATION_RULES, probe_upload
 from processing.audio import AudioProbe
 from processing.pipeline import BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, default_options
 from processing.transcription import TRACKS, default_track
@@ -157,9 +157,7 @@ class ReportForm(forms.ModelForm):
 
 
 class ModerationForm(forms.Form):
-    ACTIONS = ("dismiss", "hide", "restore", "remove")
-
-    action = forms.ChoiceField(choices=[(action, action) for action in ACTIONS])
+    action = forms.ChoiceField(choices=[(action, action) for action in MODERATION_RULES])
     reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 

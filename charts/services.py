@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,14 +45,36 @@ TOO_MANY_JOBS = ("You already have {count} conversions queued or running (the li
                  "Wait until one finishes, then try again.")
 TOO_MANY_SONGS = "You have {count} songs stored (the limit is {limit}). Delete one before uploading another."
 NOT_FINISHED = "Only a finished chart can be shared."
-# The moderation states each action may start from: a removal is undone only by a restore,
-# and a second removal would not restart the retention clock.
-MODERATION_FROM = {
-    ModerationAction.Action.HIDE: {ChartVersion.Moderation.VISIBLE},
-    ModerationAction.Action.REMOVE: {ChartVersion.Moderation.VISIBLE, ChartVersion.Moderation.HIDDEN},
-    ModerationAction.Action.RESTORE: {ChartVersion.Moderation.HIDDEN, ChartVersion.Moderation.REMOVED},
-}
 
+
+@dataclass(frozen=True)
+class ModerationRule:
+    """What a moderator's action does: the chart states it applies to, the state it leaves
+    (None: unchanged), what becomes of the chart's open reports, and the message when it
+    needs a reason and was given none."""
+
+    from_states: frozenset[str]
+    to_state: str | None
+    report_status: str
+    reason_required: str = ""
+
+
+_ANY_STATE = frozenset(ChartVersion.Moderation.values)
+# A removal is undone only by a restore, and a second removal would restart the retention clock.
+MODERATION_RULES = {
+    ModerationAction.Action.DISMISS: ModerationRule(
+        from_states=_ANY_STATE, to_state=None, report_status=Report.Status.DISMISSED),
+    ModerationAction.Action.HIDE: ModerationRule(
+        from_states=frozenset({ChartVersion.Moderation.VISIBLE}), to_state=ChartVersion.Moderation.HIDDEN,
+        report_status=Report.Status.ACTIONED, reason_required="Say why the chart is hidden: its owner will read it."),
+    ModerationAction.Action.REMOVE: ModerationRule(
+        from_states=frozenset({ChartVersion.Moderation.VISIBLE, ChartVersion.Moderation.HIDDEN}),
+        to_state=ChartVersion.Moderation.REMOVED, report_status=Report.Status.ACTIONED,
+        reason_required="Say why the chart is removed."),
+    ModerationAction.Action.RESTORE: ModerationRule(
+        from_states=frozenset({ChartVersion.Moderation.HIDDEN, ChartVersion.Moderation.REMOVED}),
+        to_state=ChartVersion.Moderation.VISIBLE, report_status=Report.Status.DISMISSED),
+}
 
 class Banned(Exception):
     """The user was banned by a moderator; `reason` says why, in the moderator's words."""
@@ -448,59 +471,27 @@ def _audit(*, actor: AbstractBaseUser | None, action: str, reason: str, version:
                                     subject=subject[:300], reason=reason)
 
 
-def _close_reports(*, version: ChartVersion, actor: AbstractBaseUser, status: str) -> None:
-    version.reports.filter(status=Report.Status.OPEN).update(status=status, resolved_by=actor,
-                                                             resolved_at=timezone.now())
-
-
 @transaction.atomic
-def moderation_dismiss(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
-    """Close the chart's open reports without changing the chart."""
-    _close_reports(version=version, actor=actor, status=Report.Status.DISMISSED)
-    _audit(actor=actor, action=ModerationAction.Action.DISMISS, version=version, reason=reason)
-
-
-def _moderate(*, actor: AbstractBaseUser, version: ChartVersion, moderation: str, action: str, reason: str,
-              reason_required: str = "") -> None:
-    """Set the chart's moderation state, close its open reports and log the action; raises
-    ValidationError(`reason_required`) when that message is given and `reason` is blank, and
-    when the chart's state does not allow the action (MODERATION_FROM)."""
+def chart_version_moderate(*, actor: AbstractBaseUser, version: ChartVersion, action: str, reason: str) -> None:
+    """Take a moderator's `action` on the chart by MODERATION_RULES: set its moderation state,
+    close its open reports and log the action. Raises ValidationError when the chart's state
+    does not allow the action, or when the action needs a reason and none is given."""
+    rule = MODERATION_RULES[action]
     reason = reason.strip()
     # The row is locked and read again: two moderators acting at once cannot both pass the check.
     version = ChartVersion.objects.select_for_update().get(pk=version.pk)
-    if version.moderation not in MODERATION_FROM[action]:
+    if version.moderation not in rule.from_states:
         raise ValidationError(f"{version.get_moderation_display()}: “{action}” does not apply to this chart.")
-    if reason_required and not reason:
-        raise ValidationError(reason_required)
-    version.moderation = moderation
-    version.moderation_reason = reason
-    version.removed_at = timezone.now() if moderation == ChartVersion.Moderation.REMOVED else None
-    version.save(update_fields=["moderation", "moderation_reason", "removed_at"])
-    status = Report.Status.DISMISSED if action == ModerationAction.Action.RESTORE else Report.Status.ACTIONED
-    _close_reports(version=version, actor=actor, status=status)
+    if rule.reason_required and not reason:
+        raise ValidationError(rule.reason_required)
+    if rule.to_state is not None:
+        version.moderation = rule.to_state
+        version.moderation_reason = reason
+        version.removed_at = timezone.now() if rule.to_state == ChartVersion.Moderation.REMOVED else None
+        version.save(update_fields=["moderation", "moderation_reason", "removed_at"])
+    version.reports.filter(status=Report.Status.OPEN).update(status=rule.report_status, resolved_by=actor,
+                                                             resolved_at=timezone.now())
     _audit(actor=actor, action=action, version=version, reason=reason)
-
-
-@transaction.atomic
-def moderation_hide(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
-    """Hide the chart from everyone but its owner and staff; the owner sees `reason`."""
-    _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.HIDDEN,
-              action=ModerationAction.Action.HIDE, reason=reason,
-              reason_required="Say why the chart is hidden: its owner will read it.")
-
-
-@transaction.atomic
-def moderation_restore(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
-    """Undo a hide or a removal that has not been purged yet."""
-    _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.VISIBLE,
-              action=ModerationAction.Action.RESTORE, reason=reason)
-
-
-@transaction.atomic
-def moderation_remove(*, actor: AbstractBaseUser, version: ChartVersion, reason: str) -> None:
-    """Take the chart away from everyone but staff; its files are purged after the retention period."""
-    _moderate(actor=actor, version=version, moderation=ChartVersion.Moderation.REMOVED,
-              action=ModerationAction.Action.REMOVE, reason=reason, reason_required="Say why the chart is removed.")
 
 
 @transaction.atomic

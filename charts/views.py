@@ -24,14 +24,6 @@ from charts.models import ChartVersion
 from processing.package import folder_name
 from processing.transcription import TRACKS
 
-MODERATION_SERVICES = {
-    "dismiss": services.moderation_dismiss,
-    "hide": services.moderation_hide,
-    "restore": services.moderation_restore,
-    "remove": services.moderation_remove,
-}
-
-
 @rate_limit("signup")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
@@ -321,8 +313,7 @@ def moderation_act(request: HttpRequest, version_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise _form_error(form)
-        MODERATION_SERVICES[form.cleaned_data["action"]](actor=request.user, version=version,
-                                                          reason=form.cleaned_data["reason"])
+        services.chart_version_moderate(actor=request.user, version=version, **form.cleaned_data)
         messages.success(request, f"{form.cleaned_data['action'].capitalize()}: {version}.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -190,7 +190,7 @@ def test_the_worker_purges_once_a_day(user, staff_user, package_bytes, media_roo
     import redis
 
     removed = make_chart(owner=user, package=package_bytes)
-    services.moderation_remove(actor=staff_user, version=removed, reason="Copyright")
+    services.chart_version_moderate(actor=staff_user, version=removed, action="remove", reason="Copyright")
     ChartVersion.objects.filter(pk=removed.pk).update(removed_at=timezone.now() - datetime.timedelta(days=40))
     package = media_root / removed.package.name
     worker = run_worker()
