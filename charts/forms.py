@@ -139,13 +139,19 @@ class BrowseForm(forms.Form):
         )
 
 
+def _one_message(message: str) -> dict[str, str]:
+    return {"required": message, "invalid_choice": message}
+
+
 class VisibilityForm(forms.Form):
     visibility = forms.ChoiceField(label="Who can see this chart", choices=ChartVersion.Visibility.choices,
-                                   widget=forms.RadioSelect)
+                                   widget=forms.RadioSelect,
+                                   error_messages=_one_message("Choose private, unlisted or public."))
 
 
 class VoteForm(forms.Form):
-    value = forms.TypedChoiceField(choices=[("1", "Thumbs up"), ("-1", "Thumbs down"), ("0", "No vote")], coerce=int)
+    value = forms.TypedChoiceField(choices=[("1", "Thumbs up"), ("-1", "Thumbs down"), ("0", "No vote")], coerce=int,
+                                   error_messages=_one_message("A vote is up, down or none."))
 
 
 class ReportForm(forms.ModelForm):

@@ -17,7 +17,7 @@ from charts.models import LEVEL_COLUMNS, LISTED, ChartVersion, Report, Song, Use
 from processing.chart_view import chart_view_data
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.package import package_chart_files, package_folder
-from processing.pipeline import BGM_DRUMLESS, INPUT_DRUMS
+from processing.pipeline import BGM_DRUMLESS, INPUT_DRUMS, PackageOptions
 from processing.transcription import TRACKS
 
 User = get_user_model()
@@ -243,9 +243,8 @@ def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
     """How the chart was made, in words: the track, the settings, the model weights and their licences."""
     track = TRACKS.get(version.track)
     parameters = version.parameters
-    separated = parameters.get("bgm") == BGM_DRUMLESS or parameters.get("input") == INPUT_DRUMS
     weights = [f"{track.weights.folder}: {track.weights.licence}"] if track and track.weights else []
-    if separated:
+    if PackageOptions.pop_from(dict(parameters)).needs_separation:
         weights.append(SEPARATION_PROVENANCE)
     tempo = []
     if parameters.get("bpm"):

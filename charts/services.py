@@ -76,6 +76,7 @@ MODERATION_RULES = {
         to_state=ChartVersion.Moderation.VISIBLE, report_status=Report.Status.DISMISSED),
 }
 
+
 class Banned(Exception):
     """The user was banned by a moderator; `reason` says why, in the moderator's words."""
 

@@ -24,6 +24,13 @@ from charts.models import ChartVersion
 from processing.package import folder_name
 from processing.transcription import TRACKS
 
+def _cleaned_data(form) -> dict:
+    """The form's data for a service's keyword arguments; ValidationError with its messages when invalid."""
+    if not form.is_valid():
+        raise ValidationError([message for errors in form.errors.values() for message in errors])
+    return form.cleaned_data
+
+
 @rate_limit("signup")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
@@ -171,7 +178,6 @@ def _chart_page_context(request: HttpRequest, version: ChartVersion, ref: str, *
     is_owner = selectors.may_change(viewer=request.user, version=version)
     return {
         "version": version, "song": version.song, "ref": ref, "is_owner": is_owner,
-        "difficulty_labels": version.difficulty_labels,
         "provenance": selectors.chart_provenance(version=version),
         "my_vote": selectors.vote_of(user=request.user, version=version),
         "visibility_form": VisibilityForm(initial={"visibility": version.visibility}) if is_owner else None,
@@ -224,11 +230,8 @@ def song_audio(request: HttpRequest, song_id: int) -> FileResponse:
 @require_POST
 def chart_version_visibility(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.chart_version_get_for_change(viewer=request.user, version_id=version_id)
-    form = VisibilityForm(request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationError("Choose private, unlisted or public.")
-        version = services.chart_version_set_visibility(version=version, visibility=form.cleaned_data["visibility"])
+        version = services.chart_version_set_visibility(version=version, **_cleaned_data(VisibilityForm(request.POST)))
         error = None
     except ValidationError as invalid:
         error = invalid.messages[0]
@@ -258,11 +261,8 @@ def chart_version_delete(request: HttpRequest, version_id: int) -> HttpResponse:
 @require_POST
 def chart_version_vote(request: HttpRequest, ref: str) -> HttpResponse:
     version = selectors.chart_version_get(viewer=request.user, ref=ref)
-    form = VoteForm(request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationError("A vote is up, down or none.")
-        version = services.vote_cast(user=request.user, version=version, value=form.cleaned_data["value"])
+        version = services.vote_cast(user=request.user, version=version, **_cleaned_data(VoteForm(request.POST)))
         error = None
     except ValidationError as invalid:
         error = invalid.messages[0]
@@ -301,20 +301,14 @@ def moderation_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "charts/moderation.html", context)
 
 
-def _form_error(form) -> ValidationError:
-    return ValidationError(" ".join(message for errors in form.errors.values() for message in errors))
-
-
 @staff_required
 @require_POST
 def moderation_act(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.chart_version_get(viewer=request.user, ref=version_id)
-    form = ModerationForm(request.POST)
     try:
-        if not form.is_valid():
-            raise _form_error(form)
-        services.chart_version_moderate(actor=request.user, version=version, **form.cleaned_data)
-        messages.success(request, f"{form.cleaned_data['action'].capitalize()}: {version}.")
+        action = _cleaned_data(ModerationForm(request.POST))
+        services.chart_version_moderate(actor=request.user, version=version, **action)
+        messages.success(request, f"{action['action'].capitalize()}: {version}.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("moderation-queue")
@@ -324,11 +318,8 @@ def moderation_act(request: HttpRequest, version_id: int) -> HttpResponse:
 @require_POST
 def moderation_ban(request: HttpRequest, user_id: int) -> HttpResponse:
     target = selectors.user_get(user_id=user_id)
-    form = BanForm(request.POST)
     try:
-        if not form.is_valid():
-            raise _form_error(form)
-        services.user_ban(actor=request.user, user=target, reason=form.cleaned_data["reason"])
+        services.user_ban(actor=request.user, user=target, **_cleaned_data(BanForm(request.POST)))
         messages.success(request, f"{target} is banned.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
