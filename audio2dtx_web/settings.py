@@ -107,6 +107,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Uploads and packages are private: they are served only through views that check access.
 MEDIA_ROOT = Path(os.environ.get("A2D_MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Song files over A2D_MAX_UPLOAD_BYTES are stopped while they stream in (charts.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "charts.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 A2D_MODEL_DIR = Path(os.environ.get("A2D_MODEL_DIR", VAR_DIR / "models"))
@@ -117,6 +123,8 @@ A2D_JOB_TIMEOUT_S = int(os.environ.get("A2D_JOB_TIMEOUT_S", str(30 * 60)))
 A2D_QUEUE = "default"
 # How often a worker renews the heartbeat of the job it runs; three missed beats mark it lost.
 A2D_WORKER_HEARTBEAT_S = int(os.environ.get("A2D_WORKER_HEARTBEAT_S", "10"))
+# How often the workers' reconciler fails lost jobs and enqueues again jobs the queue lost.
+A2D_RECONCILE_EVERY_S = int(os.environ.get("A2D_RECONCILE_EVERY_S", "60"))
 
 A2D_REDIS_URL = os.environ.get("A2D_REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {
@@ -125,7 +133,7 @@ RQ_QUEUES = {
         "DEFAULT_TIMEOUT": A2D_JOB_TIMEOUT_S,
     },
 }
-RQ = {"WORKER_CLASS": "processing.jobs.ChartWorker"}
+RQ = {"WORKER_CLASS": "charts.worker.ChartWorker"}
 
 # The cache holds the rate limits' counters: Redis, so every web process counts together.
 # Short socket timeouts: an unreachable Redis must not hold a request for the OS's TCP timeout.

@@ -64,11 +64,17 @@ class SongUploadForm(PackageOptionsForm):
     artist = forms.CharField(max_length=200, required=False, help_text="Left empty: taken from the file's tags.")
     field_order = ["upload", "title", "artist", "track", "bgm", "input", "song_chips"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, upload_refused: str = "", **kwargs):
+        """upload_refused: why the upload was stopped while it was read (charts.uploads)."""
         super().__init__(*args, **kwargs)
         self.probe: AudioProbe | None = None
+        self.upload_refused = upload_refused
+        if upload_refused:  # the file never arrived: its message, not "this field is required"
+            self.fields["upload"].required = False
 
     def clean_upload(self):
+        if self.upload_refused:
+            raise forms.ValidationError(self.upload_refused)
         upload = self.cleaned_data["upload"]
         self.probe = probe_upload(uploaded_file=upload)
         return upload

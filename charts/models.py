@@ -121,6 +121,10 @@ class ChartVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Renewed by the worker every few seconds while the job runs: one that lapses is a lost job.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the reconciler put a job that had gone missing back on the queue (it does so once).
+    requeued_at = models.DateTimeField(null=True, blank=True)
 
     # Sharing and moderation
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE)

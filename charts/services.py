@@ -23,24 +23,41 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.db.models.fields.files import FieldFile
 from redis.exceptions import RedisError
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
-from rq.registry import StartedJobRegistry
-from rq.timeouts import TimerDeathPenalty
+from rq.job import Job, JobStatus
 
 from charts import selectors
 from charts.models import (ChartVersion, DownloadRecord, ModerationAction, Report, Song, UserBan, Vote,
                            notes_per_second_for, search_text_for)
+from charts.retry import with_retries
 from processing import audio
-from processing.errors import AudioError
+from processing.errors import AudioError, storage_problem
 from processing.pipeline import ConversionResult
 from processing.transcription import get_track
 
 logger = logging.getLogger(__name__)
 
 HASH_CHUNK = 1024 * 1024
+# A running job's heartbeat (ChartVersion.heartbeat_at) lives this many of the worker's beats.
+HEARTBEATS_TO_LAPSE = 3
+# Every status change goes through _change_status: the states each status may follow. A version
+# failed as lost is never marked done by a job that turns out to be alive, nor a done one failed.
+STATUS_CHANGES = {
+    ChartVersion.Status.RUNNING: frozenset({ChartVersion.Status.QUEUED}),
+    ChartVersion.Status.DONE: frozenset({ChartVersion.Status.RUNNING}),
+    ChartVersion.Status.FAILED: frozenset({ChartVersion.Status.QUEUED, ChartVersion.Status.RUNNING}),
+}
+# A job in one of these states is still on its way; any other (or none) means it is lost.
+LIVE_JOB_STATES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED})
+# Putting a job on the queue is tried this many times, this far apart, before the user is told.
+ENQUEUE_DELAYS_S = (0.5, 1.0, 2.0)
 QUEUE_UNREACHABLE = "The job queue could not be reached, so the conversion did not start. Try again in a minute."
+JOB_LOST = ("This conversion was lost from the job queue twice (the queue's server may have restarted) "
+            "and was stopped. Try again.")
+WORKER_LOST = ("The worker stopped in the middle of this conversion (it may have run out of memory). "
+               "Try again; if it happens again, try a shorter song.")
 TOO_MANY_JOBS = ("You already have {count} conversions queued or running (the limit is {limit}). "
                  "Wait until one finishes, then try again.")
 TOO_MANY_SONGS = "You have {count} songs stored (the limit is {limit}). Delete one before uploading another."
@@ -120,28 +137,27 @@ def _check_song_quota(*, owner: AbstractBaseUser) -> None:
         raise ValidationError(TOO_MANY_SONGS.format(count=count, limit=settings.A2D_MAX_SONGS_PER_USER))
 
 
+def too_large_message() -> str:
+    limit_mb = settings.A2D_MAX_UPLOAD_BYTES // (1024 * 1024)
+    return f"The file is larger than {limit_mb} MB. Upload a compressed file (mp3, ogg, m4a)."
+
+
 def probe_upload(*, uploaded_file: UploadedFile) -> audio.AudioProbe:
-    """Check an upload with ffprobe: an audio stream, a size and a duration within the limits.
+    """Check an upload: an audio stream FFmpeg reads, a size within the limit, and audio that
+    really lasts between the limits (measured, not taken from the file's header).
 
     Raises ValidationError with a sentence for the user.
     """
     if uploaded_file.size == 0:
         raise ValidationError("The file is empty.")
     if uploaded_file.size > settings.A2D_MAX_UPLOAD_BYTES:
-        limit_mb = settings.A2D_MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise ValidationError(f"The file is larger than {limit_mb} MB. Upload a compressed file (mp3, ogg, m4a).")
+        raise ValidationError(too_large_message())
     try:
         with _local_copy(uploaded_file) as path:
-            info = audio.probe(path=path)
+            return audio.admit(path=path, min_duration_s=settings.A2D_MIN_DURATION_S,
+                               max_duration_s=settings.A2D_MAX_DURATION_S)
     except AudioError as error:
         raise ValidationError(error.user_message) from error
-    if info.duration_s < settings.A2D_MIN_DURATION_S:
-        raise ValidationError(f"The song is {info.duration_s:.1f} s long; it must last at least "
-                              f"{settings.A2D_MIN_DURATION_S:.0f} s.")
-    if info.duration_s > settings.A2D_MAX_DURATION_S:
-        raise ValidationError(f"The song lasts {info.duration_s / 60:.1f} minutes; the limit is "
-                              f"{settings.A2D_MAX_DURATION_S / 60:.0f} minutes.")
-    return info
 
 
 class _local_copy:
@@ -166,6 +182,19 @@ class _local_copy:
         if self.copy:
             self.copy.unlink(missing_ok=True)
         self.uploaded_file.seek(0)
+
+
+def _store_file(*, field_file: FieldFile, name: str, content: File) -> None:
+    """Save `content` as `field_file`'s file under a free name derived from `name`. A write that
+    fails (a full disk) leaves no partial file behind; the error goes on to the caller."""
+    field = field_file.field
+    target = field_file.storage.get_available_name(field.generate_filename(field_file.instance, name),
+                                                  max_length=field.max_length)
+    try:
+        field_file.name = field_file.storage.save(target, content, max_length=field.max_length)
+    except BaseException:
+        field_file.storage.delete(target)  # free a moment ago, so whatever is there is this write's
+        raise
 
 
 def _sha256(uploaded_file: UploadedFile) -> str:
@@ -211,13 +240,24 @@ def song_create(
             _check_song_quota(owner=owner)
             _check_job_quota(owner=owner)
             transaction.on_commit(lambda: committed.append(True))  # runs before the enqueue callback
-            song.upload.save(Path(uploaded_file.name).name, uploaded_file, save=False)
+            _store_file(field_file=song.upload, name=Path(uploaded_file.name).name, content=uploaded_file)
             song.save()
             return chart_version_create(song=song, track=track, parameters=parameters or {})
+    except OSError as error:
+        _delete_uncommitted_upload(song=song, committed=committed)
+        message = storage_problem(error)
+        if message is None:
+            raise
+        logger.error("Could not store an upload: %s", error)
+        raise ValidationError(message) from error
     except BaseException:
-        if song.upload.name and not committed:
-            song.upload.storage.delete(song.upload.name)
+        _delete_uncommitted_upload(song=song, committed=committed)
         raise
+
+
+def _delete_uncommitted_upload(*, song: Song, committed: list[bool]) -> None:
+    if song.upload.name and not committed:
+        song.upload.storage.delete(song.upload.name)
 
 
 def chart_version_create(*, song: Song, track: str, parameters: dict[str, Any]) -> ChartVersion:
@@ -242,12 +282,13 @@ def chart_version_rerun(*, song: Song, user: AbstractBaseUser, track: str, param
 
 
 def chart_version_enqueue(*, version: ChartVersion) -> None:
-    """Put the version's job on the queue; if Redis is down, fail the version with a message."""
-    from processing.jobs import on_job_failure, process_chart_version
+    """Put the version's job on the queue, retrying a Redis that is briefly away; if it stays
+    away, fail the version with a message."""
+    from charts.jobs import on_job_failure, process_chart_version
 
     queue = django_rq.get_queue(settings.A2D_QUEUE)
     try:
-        queue.enqueue(
+        with_retries(lambda: queue.enqueue(
             process_chart_version,
             version.pk,
             job_id=version.rq_job_id,
@@ -255,21 +296,33 @@ def chart_version_enqueue(*, version: ChartVersion) -> None:
             on_failure=on_job_failure,
             result_ttl=24 * 3600,
             failure_ttl=7 * 24 * 3600,
-        )
+        ), what=f"Enqueueing chart version {version.pk}", delays_s=ENQUEUE_DELAYS_S)
     except RedisError:
         logger.exception("Could not enqueue chart version %s", version.pk)
         chart_version_mark_failed(version_id=version.pk, message=QUEUE_UNREACHABLE)
 
 
-def chart_version_mark_started(*, version_id: int) -> ChartVersion:
+def _change_status(*, version_id: int, status: str, **fields: Any) -> bool:
+    """Move the version to `status` (with `fields`) if its status allows it (STATUS_CHANGES);
+    whether it moved. The check and the write are one UPDATE, so two writers cannot both pass."""
+    return bool(ChartVersion.objects.filter(pk=version_id, status__in=STATUS_CHANGES[status])
+                .update(status=status, **fields))
+
+
+def chart_version_mark_started(*, version_id: int) -> ChartVersion | None:
+    """The queued version, now running; None when it is no longer queued (failed as lost, or
+    a duplicate of a job that already ran). Raises ChartVersion.DoesNotExist once it was deleted."""
+    now = timezone.now()
+    started = _change_status(version_id=version_id, status=ChartVersion.Status.RUNNING,
+                             stage=ChartVersion.Stage.DECODING, progress=0.0, error_message="", started_at=now,
+                             heartbeat_at=now)
     version = ChartVersion.objects.select_related("song").get(pk=version_id)
-    version.status = ChartVersion.Status.RUNNING
-    version.stage = ChartVersion.Stage.DECODING
-    version.progress = 0.0
-    version.error_message = ""
-    version.started_at = timezone.now()
-    version.save(update_fields=["status", "stage", "progress", "error_message", "started_at"])
-    return version
+    return version if started else None
+
+
+def chart_version_beat(*, version_id: int) -> None:
+    """Renew a running version's heartbeat: its job is alive."""
+    ChartVersion.objects.filter(pk=version_id, status=ChartVersion.Status.RUNNING).update(heartbeat_at=timezone.now())
 
 
 class ChartVersionGone(Exception):
@@ -285,13 +338,26 @@ def chart_version_record_progress(*, version: ChartVersion, stage: str, progress
 
 
 def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) -> None:
-    """Store the package and the chart's figures. A version deleted while its job ran keeps
-    nothing: the package just stored is removed again."""
+    """Store the package and the chart's figures. A version deleted, or failed as lost, while
+    its job ran keeps nothing: the package just stored is removed again, as it is when the
+    write of the figures fails (the job may try again)."""
     with open(result.package_path, "rb") as package:
-        version.package.save(result.package_path.name, File(package), save=False)
-    updated = ChartVersion.objects.filter(pk=version.pk, status=ChartVersion.Status.RUNNING).update(
-        package=version.package.name,
+        _store_file(field_file=version.package, name=result.package_path.name, content=File(package))
+    try:
+        updated = _record_done(version=version, result=result)
+    except BaseException:
+        version.package.storage.delete(version.package.name)
+        raise
+    if not updated:
+        logger.info("Chart version %s was deleted or ended while it ran; its package is discarded", version.pk)
+        version.package.storage.delete(version.package.name)
+
+
+def _record_done(*, version: ChartVersion, result: ConversionResult) -> bool:
+    return _change_status(
+        version_id=version.pk,
         status=ChartVersion.Status.DONE,
+        package=version.package.name,
         stage=ChartVersion.Stage.FINISHED,
         progress=1.0,
         bpm=result.bpm,
@@ -303,43 +369,76 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
         finished_at=timezone.now(),
         notes_per_second=notes_per_second_for(note_counts=result.note_counts, duration_s=result.duration_s),
     )
-    if not updated:
-        logger.info("Chart version %s was deleted or ended while it ran; its package is discarded", version.pk)
-        version.package.storage.delete(version.package.name)
 
 
-def chart_version_mark_failed(*, version_id: int, message: str) -> None:
-    """End a version that has not finished with status failed and `message` for the user.
+def chart_version_mark_failed(*, version_id: int, message: str) -> bool:
+    """End a version that has not finished with status failed and `message` for the user;
+    whether it did. A version already done or failed keeps its outcome: a late failure
+    callback for a job that recorded its own result changes nothing."""
+    return _change_status(version_id=version_id, status=ChartVersion.Status.FAILED, error_message=message,
+                          finished_at=timezone.now())
 
-    A version already done or failed keeps its outcome: a late failure callback for a job
-    that recorded its own result changes nothing.
+
+def _heartbeat_lapsed_before(now: datetime) -> Q:
+    """Running versions whose job has not renewed its heartbeat for HEARTBEATS_TO_LAPSE beats."""
+    cutoff = now - timedelta(seconds=HEARTBEATS_TO_LAPSE * settings.A2D_WORKER_HEARTBEAT_S)
+    return Q(status=ChartVersion.Status.RUNNING) & (
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+
+
+def chart_version_fail_if_lapsed(*, version_id: int) -> bool:
+    """Fail a running version whose worker stopped renewing its heartbeat (killed, out of
+    memory, machine lost); whether it did. One whose heartbeat is fresh is still converting,
+    even when Redis lost track of its job."""
+    lapsed = ChartVersion.objects.filter(_heartbeat_lapsed_before(timezone.now()), pk=version_id).exists()
+    return lapsed and chart_version_mark_failed(version_id=version_id, message=WORKER_LOST)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What one pass of `chart_versions_reconcile` did, by version id."""
+
+    failed_as_lost: list[int]
+    requeued: list[int]
+    failed_queue_lost: list[int]
+
+
+def chart_versions_reconcile() -> Reconciliation:
+    """Bring the versions' states back in line with the job queue; the workers run it every
+    A2D_RECONCILE_EVERY_S (charts.worker.ChartWorker).
+
+    - A running version whose heartbeat lapsed is failed: its worker is gone.
+    - A version queued for longer than one period whose job is not on the queue (the process
+      died between the commit and the enqueue, or Redis lost its data) is enqueued again,
+      once; lost a second time, it is failed with a message.
+    Raises RedisError when the queue cannot be read (nothing is changed then).
     """
-    ChartVersion.objects.filter(pk=version_id).exclude(
-        status__in=[ChartVersion.Status.DONE, ChartVersion.Status.FAILED]
-    ).update(status=ChartVersion.Status.FAILED, error_message=message, finished_at=timezone.now())
+    now = timezone.now()
+    failed_as_lost = [pk for pk in ChartVersion.objects.filter(_heartbeat_lapsed_before(now)).values_list("pk", flat=True)
+                      if chart_version_fail_if_lapsed(version_id=pk)]
+    waited = now - timedelta(seconds=settings.A2D_RECONCILE_EVERY_S)
+    overdue = ChartVersion.objects.filter(status=ChartVersion.Status.QUEUED).filter(
+        Q(requeued_at__isnull=True, created_at__lt=waited) | Q(requeued_at__lt=waited))
+    connection = django_rq.get_connection(settings.A2D_QUEUE)
+    requeued, failed_queue_lost = [], []
+    for version in overdue.select_related("song"):
+        if _job_is_live(job_id=version.rq_job_id, connection=connection):
+            continue
+        if version.requeued_at is not None:
+            if chart_version_mark_failed(version_id=version.pk, message=JOB_LOST):
+                failed_queue_lost.append(version.pk)
+        elif ChartVersion.objects.filter(pk=version.pk, status=ChartVersion.Status.QUEUED,
+                                         requeued_at__isnull=True).update(requeued_at=now):
+            chart_version_enqueue(version=version)
+            requeued.append(version.pk)
+    return Reconciliation(failed_as_lost=failed_as_lost, requeued=requeued, failed_queue_lost=failed_queue_lost)
 
 
-def chart_version_fail_if_abandoned(*, version: ChartVersion) -> ChartVersion:
-    """`version` as it stands, failed first if the worker running it has died.
-
-    A worker renews the heartbeat of its job every few seconds (processing.jobs.ChartWorker);
-    when the worker is killed (out of memory, SIGKILL, machine lost) the heartbeat lapses and
-    RQ's cleanup of the started-job registry calls the job's failure callback, which fails the
-    version with a message. Workers run that cleanup only between jobs, so the page that
-    watches a version runs it too: a lost job never shows as running for long.
-    """
-    if version.is_finished:
-        return version
-    queue = django_rq.get_queue(settings.A2D_QUEUE)
-    # The web serves requests in threads, where RQ's default (signal-based) callback timeout cannot run.
-    registry = StartedJobRegistry(queue=queue, death_penalty_class=TimerDeathPenalty)
+def _job_is_live(*, job_id: str, connection) -> bool:
     try:
-        registry.cleanup()
-    except RedisError:
-        logger.warning("Could not check the queue for abandoned jobs", exc_info=True)
-        return version
-    version.refresh_from_db()
-    return version
+        return Job.fetch(job_id, connection=connection).get_status() in LIVE_JOB_STATES
+    except NoSuchJobError:
+        return False
 
 
 # Sharing and deleting: the owner's changes (selectors.chart_version_get_for_change guards them)

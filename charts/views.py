@@ -20,6 +20,7 @@ from charts.decorators import client_address, rate_limit, refusal, refuse_banned
 from charts.forms import (BanForm, BrowseForm, ModerationForm, RerunForm, ReportForm, SignUpForm, SongUploadForm,
                           VisibilityForm, VoteForm)
 from charts.health import health_report, is_healthy
+from charts.uploads import REFUSED_ATTRIBUTE
 from charts.models import ChartVersion
 from processing.package import folder_name
 from processing.transcription import TRACKS
@@ -91,8 +92,10 @@ def song_upload(request: HttpRequest) -> HttpResponse:
     if quota_error:  # said before a file is sent; one sent anyway is neither probed nor stored
         context = {"form": SongUploadForm(), "tracks": TRACKS.values(), "quota_error": quota_error}
         return render(request, "charts/song_upload.html", context)
-    form = SongUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"  # bound even when a refused file stopped the reading early
+    form = SongUploadForm(request.POST if posted else None, request.FILES if posted else None,
+                          upload_refused=getattr(request, REFUSED_ATTRIBUTE, ""))
+    if posted and form.is_valid():
         try:
             version = services.song_create(
                 owner=request.user,
@@ -162,7 +165,6 @@ def chart_version_detail(request: HttpRequest, ref: str) -> HttpResponse:
         if polled:  # deleted while its status was watched: the element goes and the polling stops
             return HttpResponseStopPolling()
         raise
-    version = services.chart_version_fail_if_abandoned(version=version)
     if polled:
         context = {"version": version, "ref": ref, "is_owner": selectors.may_change(viewer=request.user, version=version)}
         response = render(request, "charts/song_detail.html#version-status", context)

@@ -1,4 +1,6 @@
-"""Errors the pipeline raises for problems a user can act on."""
+"""Errors the pipeline raises for problems a user can act on, and the words for storage failures."""
+
+import errno
 
 
 class PipelineError(Exception):
@@ -15,3 +17,26 @@ class PipelineError(Exception):
 
 class AudioError(PipelineError):
     """The file is not audio we can read, or its audio is unusable (empty, silent, too long)."""
+
+
+# errno values of a full disk or quota, and of a folder the process may not write.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+NOT_PERMITTED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+DISK_FULL = "The server's disk is full, so this could not be stored. Nothing was kept; try again later."
+NOT_PERMITTED = ("The server may not write its files (a problem on our side, not with your song). "
+                 "Nothing was kept; try again later.")
+
+
+def storage_problem(error: BaseException) -> str | None:
+    """A sentence for the user when `error` (or an error it arose from) is a full disk or a
+    folder the server may not write; None for any other error."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OSError):
+            if error.errno in DISK_FULL_ERRNOS:
+                return DISK_FULL
+            if error.errno in NOT_PERMITTED_ERRNOS:
+                return NOT_PERMITTED
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

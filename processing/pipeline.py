@@ -91,8 +91,11 @@ def convert(
     artist: str = "",
     parameters: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
+    max_duration_s: float = audio.MAX_DURATION_S,
 ) -> ConversionResult:
     """Convert the song at `source` into a DTX package zip at `out_path`.
+
+    No more than `max_duration_s` of the song is decoded; a song that runs longer raises AudioError.
 
     on_progress(stage, fraction) is called as each stage starts and ends; fraction is the
     share of the whole job done, 0..1. Raises PipelineError for problems the user can fix.
@@ -105,7 +108,7 @@ def convert(
     ends = STAGE_ENDS_WITH_SEPARATION if options.needs_separation else STAGE_ENDS_WITHOUT_SEPARATION
 
     report(STAGE_DECODING, 0.0)
-    decoded = audio.decode(path=source)
+    decoded = audio.decode(path=source, max_duration_s=max_duration_s)
     # Not kept: a 10-minute song's mono copy is 100 MB the rest of the job does not need.
     if float(np.sqrt(np.mean(decoded.mono() ** 2, dtype=np.float64))) < SILENCE_RMS:
         raise AudioError("The song is silent: there are no drums to chart. Check that the file plays.")

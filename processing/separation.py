@@ -39,6 +39,7 @@ import numpy as np
 
 from processing.audio import SAMPLE_RATE  # Spleeter's models work at the pipeline's rate
 from processing.errors import PipelineError
+from processing.weights import with_download_retries
 
 MODEL_NAME = "4stems"
 STEMS = ("drums", "bass", "vocals", "other")
@@ -150,7 +151,8 @@ def ensure_model(*, model_dir: Path) -> None:
         from spleeter.model.provider import ModelProvider
         from spleeter.model.provider.github import GithubModelProvider
 
-        GithubModelProvider.from_environ().download(MODEL_NAME, str(staging))
+        with_download_retries(lambda: GithubModelProvider.from_environ().download(MODEL_NAME, str(staging)),
+                              what=f"Spleeter's {MODEL_NAME} model")
         ModelProvider.writeProbe(str(staging))
         lacking = _missing_files(folder=staging)
         if lacking:

@@ -10,18 +10,30 @@ that is missing, the folder, and the command that fetches them.
 from __future__ import annotations
 
 import hashlib
+import http.client
+import logging
 import os
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from processing.errors import PipelineError
 
+logger = logging.getLogger(__name__)
+
 DOWNLOAD_TIMEOUT_S = 60
+# Waits before each new attempt at a download cut off, timed out or refused by a busy server.
+DOWNLOAD_RETRY_DELAYS_S = (1.0, 4.0, 15.0)
+# Errors of a connection that worked and then failed: worth another try. A host that cannot be
+# found or refuses connections (offline) is not: the user is told at once.
+TRANSIENT_NETWORK_ERRORS = (http.client.IncompleteRead, http.client.RemoteDisconnected, ConnectionResetError,
+                            ConnectionAbortedError, TimeoutError)
 CHUNK = 1024 * 1024
 MIRROR_VARIABLE = "A2D_MODEL_MIRROR"
 MODEL_DIR_VARIABLE = "A2D_MODEL_DIR"
@@ -79,6 +91,9 @@ ADTOF_FRAME_RNN = ModelSpec(
 MODELS = {ADTOF_FRAME_RNN.folder: ADTOF_FRAME_RNN}
 
 
+T = TypeVar("T")
+
+
 class MissingWeightsError(PipelineError):
     """The model's weights are not in the model folder and could not be fetched."""
 
@@ -130,7 +145,7 @@ def ensure_model(*, spec: ModelSpec, model_dir: Path, download: bool = True) -> 
             problems.append(f"{weight.name} ({state})")
             continue
         try:
-            _download(weight=weight, destination=path)
+            with_download_retries(lambda: _download(weight=weight, destination=path), what=weight.name)
         except (OSError, urllib.error.URLError, ValueError) as error:
             problems.append(f"{weight.name} ({state}; download failed: {_reason(error)})")
     if problems:
@@ -140,6 +155,37 @@ def ensure_model(*, spec: ModelSpec, model_dir: Path, download: bool = True) -> 
             f"where the internet is reachable, or copy the files there."
         )
     return folder
+
+
+def is_transient_download_error(error: BaseException) -> bool:
+    """Whether a download that raised `error` may work if tried again (urllib's or httpx's errors)."""
+    if isinstance(error, urllib.error.HTTPError):
+        return error.code == 429 or error.code >= 500
+    if isinstance(error, urllib.error.URLError):
+        return isinstance(error.reason, TRANSIENT_NETWORK_ERRORS)
+    if isinstance(error, TRANSIENT_NETWORK_ERRORS):
+        return True
+    try:
+        import httpx  # Spleeter's downloads
+    except ImportError:
+        return False
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code == 429 or error.response.status_code >= 500
+    return isinstance(error, (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError))
+
+
+def with_download_retries(download: Callable[[], T], *, what: str) -> T:
+    """`download()`, tried again after each of DOWNLOAD_RETRY_DELAYS_S while it fails in a way
+    that may pass (is_transient_download_error); any other error, or the last, goes on."""
+    for delay_s in DOWNLOAD_RETRY_DELAYS_S:
+        try:
+            return download()
+        except Exception as error:
+            if not is_transient_download_error(error):
+                raise
+            logger.warning("Downloading %s failed (%s); trying again in %g s", what, error, delay_s)
+            time.sleep(delay_s)
+    return download()
 
 
 def _download(*, weight: WeightFile, destination: Path) -> None:

@@ -27,42 +27,72 @@ REDIS_START_TIMEOUT_S = 10
 WORKER_TIMEOUT_S = 300
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need the suite to run on PostgreSQL: `make test` (SQLite) leaves
+    them out and `make test-postgres` runs them, so CI runs every test once."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgres")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def redis_url(tmp_path_factory) -> str:
+class RedisServer:
+    """A private redis-server on a fixed port, which a test may stop and start again (a restart)."""
+
+    def __init__(self, data_dir: Path):
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.data_dir = data_dir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.data_dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.process.kill()
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> RedisServer:
     """A private redis-server for the session; the app's queue settings point at it."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: run `make setup` (apt-get install redis-server).")
-    port = _free_port()
-    data_dir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
     # django-rq and Django's cache handler hold references to these very dicts: changed in place.
-    settings.RQ_QUEUES[settings.A2D_QUEUE]["URL"] = url
-    settings.CACHES["default"]["LOCATION"] = url
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    settings.RQ_QUEUES[settings.A2D_QUEUE]["URL"] = server.url
+    settings.CACHES["default"]["LOCATION"] = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_url(redis_server) -> str:
+    return redis_server.url
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +136,12 @@ def groove_file(tmp_path_factory):
     groove = render_groove(seconds=20.0, bpm_start=120.0)
     path = write_groove(groove, tmp_path_factory.mktemp("groove") / "groove.flac")
     return path, groove
+
+
+@pytest.fixture(scope="session")
+def long_groove(tmp_path_factory) -> Path:
+    """A 4-minute groove: a job long enough to be interrupted while it runs."""
+    return write_groove(render_groove(seconds=240.0), tmp_path_factory.mktemp("long") / "long.flac")
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -2,13 +2,19 @@
 reason and leaves nothing behind."""
 
 import hashlib
+import io
+import struct
 import subprocess
 import zlib
-import struct
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.handlers.wsgi import WSGIRequest
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
+from django_htmx.middleware import HtmxDetails
+
+from charts import views
 
 from charts.models import ChartVersion, Song
 from tests.conftest import stored_files
@@ -60,7 +66,7 @@ def test_login_required(client):
 @pytest.mark.django_db
 def test_png_renamed_mp3_is_refused(logged_in_client, media_root):
     response = _post(logged_in_client, SimpleUploadedFile("song.mp3", _png_bytes(), content_type="audio/mpeg"))
-    _assert_refused(response, media_root, "holds no audio stream")
+    _assert_refused(response, media_root, "not audio we can read")
 
 
 @pytest.mark.django_db
@@ -117,3 +123,41 @@ def test_title_and_artist_come_from_tags(logged_in_client, tmp_path, groove_file
         _post(logged_in_client, handle)
     song = Song.objects.get()
     assert (song.title, song.artist) == ("Tagged Title", "Tagged Artist")
+
+
+class _WatchedBody(io.BytesIO):
+    """A request body that notes, at every read, the largest temporary upload file in
+    `folder`: the most the server ever kept of the file while reading it."""
+
+    def __init__(self, data: bytes, *, folder):
+        super().__init__(data)
+        self.folder, self.kept_bytes = folder, 0
+
+    def read(self, size=-1):
+        sizes = [path.stat().st_size for path in self.folder.iterdir() if path.is_file()]
+        self.kept_bytes = max([self.kept_bytes, *sizes])
+        return super().read(size)
+
+
+@pytest.mark.django_db
+def test_an_oversized_upload_is_stopped_while_it_streams_in(user, settings, tmp_path, media_root):
+    settings.A2D_MAX_UPLOAD_BYTES = 256 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every file streams to a temporary file
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    payload = encode_multipart(BOUNDARY, {"upload": SimpleUploadedFile("big.wav", b"\0" * (4 * 1024 * 1024)),
+                                          "track": "spectral"})
+    body = _WatchedBody(payload, folder=tmp_path)
+    request = WSGIRequest({
+        "REQUEST_METHOD": "POST", "PATH_INFO": reverse("song-upload"), "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": body,
+        "CONTENT_TYPE": MULTIPART_CONTENT, "CONTENT_LENGTH": str(len(payload)),
+    })
+    request.user = user
+    request.htmx = HtmxDetails(request)
+
+    response = views.song_upload(request)
+
+    assert "larger than 0 MB" in response.content.decode()
+    assert body.tell() == len(payload), "the rest was read and dropped, so the browser gets the page"
+    assert 0 < body.kept_bytes <= settings.A2D_MAX_UPLOAD_BYTES, "no more than the limit ever reached the disk"
+    assert Song.objects.count() == 0 and stored_files(media_root) == []

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from processing.audio import probe
+from processing.audio import admit
 from processing.errors import PipelineError
 from processing.package import folder_name
 from processing.pipeline import BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, convert, default_options
@@ -40,13 +40,15 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown track '{track}'. Tracks: {', '.join(TRACKS)}.")
         out.mkdir(parents=True, exist_ok=True)
         try:
-            info = probe(path=song)
+            info = admit(path=song, min_duration_s=settings.A2D_MIN_DURATION_S,
+                         max_duration_s=settings.A2D_MAX_DURATION_S)
             title = title or info.title or song.stem
             artist = artist or info.artist
             result = convert(
                 source=song, out_path=out / f"{folder_name(title)}.zip", track_name=track,
                 model_dir=settings.A2D_MODEL_DIR, parameters=parameters,
                 title=title, artist=artist, on_progress=self._print_progress,
+                max_duration_s=settings.A2D_MAX_DURATION_S,
             )
         except PipelineError as error:
             raise CommandError(f"{song}: {error.user_message}") from error

@@ -1,6 +1,6 @@
 """Delete the charts moderators removed more than A2D_REMOVED_RETENTION_DAYS ago, with their files.
 
-The workers run it once a day (processing.jobs.ChartWorker); cron may run it too.
+The workers run it once a day (charts.worker.ChartWorker); cron may run it too.
 """
 
 from django.conf import settings
