@@ -199,6 +199,10 @@ def _download(*, weight: WeightFile, destination: Path) -> None:
         try:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
                 shutil.copyfileobj(response, partial, CHUNK)
+                # A connection dropped midway ends the body early without an error of its own.
+                announced = response.headers.get("Content-Length")
+                if announced is not None and partial.tell() < int(announced):
+                    raise http.client.IncompleteRead(b"", int(announced) - partial.tell())
         except BaseException:
             partial_path.unlink(missing_ok=True)
             raise

@@ -84,7 +84,8 @@ HOSTILE_ARTIST = "'; DROP TABLE charts_song; -- \u202egnp.exe\u202c {{ 7*7 }} ${
 
 @dataclass(frozen=True)
 class HostileFile:
-    name: str  # the file name as the user's browser sends it (may hold '/', '\\', '..', control characters); NOT a disk path
+    name: str  # the file name as the user's browser sends it (may contain '/', '\\', '..', control
+    # characters, unicode); NOT a disk path
     path: Path  # where the bytes are on disk (a safe name inside the corpus folder)
     what: str  # one line: what is hostile about it
     expect: str  # REFUSED, CONVERTED, FAILED or CONVERTED_OR_FAILED
@@ -223,7 +224,10 @@ def _wav_header(*, channels: int, rate: int, bits: int, data_size: int, riff_siz
 
 
 def _ffmpeg(*args: str | Path, stdin: bytes | None = None) -> None:
-    command = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", *map(str, args)]
+    """Run FFmpeg; the last argument is the output. Bit-exact muxing: no random Ogg serial numbers
+    or Matroska segment UIDs, so the corpus is the same byte for byte on every build."""
+    *options, output = map(str, args)
+    command = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", *options, "-fflags", "+bitexact", output]
     result = subprocess.run(command, input=stdin, capture_output=True, timeout=FFMPEG_TIMEOUT_S, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)[:300]} failed: {result.stderr.decode(errors='replace')[-800:]}")
@@ -308,11 +312,14 @@ def _lying_durations(c: _Corpus) -> None:
     patched("lie-mka-vorbis", "live set.mka", long_mka, lambda p: _patch_matroska_duration(p, LIE_CLAIM_S),
             "Matroska/Vorbis, Segment Info Duration (0x4489) and the DURATION tag patched")
     patched("lie-mka-no-duration", "live set (no duration).mkv", long_mka, _drop_matroska_duration,
-            f"holds {LIE_REAL_S / 60:.0f} min of Matroska/Vorbis and states no length: Duration voided, DURATION tag renamed")
+            f"holds {LIE_REAL_S / 60:.0f} min of Matroska/Vorbis and states no length: "
+            "Duration voided, DURATION tag renamed")
     patched("lie-mp3-info", "live set.mp3", long_mp3, lambda p: _patch_xing_frames(p, LIE_CLAIM_S),
-            "CBR MP3 whose Info (Xing) frame count is that of 60 s; the byte count is left true, or FFmpeg sees through it")
+            "CBR MP3 whose Info (Xing) frame count is that of 60 s; its byte count stays true "
+            "(FFmpeg distrusts the frames when it is far from the file size)")
     patched("lie-mp3-bitrate", "live set 2.mp3", _bitrate_lie_mp3(c), lambda p: None,
-            "MP3 with no Xing header: 5 s at 160 kbit/s then 8 kbit/s frames, so the estimate from the first frames' bitrate is ~65 s")
+            "MP3 with no Xing header: 5 s at 160 kbit/s then 8 kbit/s frames, "
+            "so the estimate from the first frames' bitrate is ~65 s")
     patched("lie-m4a-editlist", "live set.m4a", long_m4a, lambda p: _patch_mp4_durations(p, LIE_CLAIM_S),
             "MP4/AAC, mvhd, tkhd and mdhd durations patched; the edit list and the sample table keep the real length")
     patched("lie-m4a-no-editlist", "live set 2.m4a", long_m4a_noedit, lambda p: _patch_mp4_durations(p, LIE_CLAIM_S),
@@ -322,16 +329,19 @@ def _lying_durations(c: _Corpus) -> None:
     patched("lie-ogg-opus", "live set.opus", long_ogg, lambda p: _patch_ogg_last_granule(p, LIE_CLAIM_S, 48_000),
             "Ogg Opus whose last page's granule position (and CRC) says 60 s: ffprobe takes the length from it")
 
-    # The other way round: a 10 s song whose header claims 20 minutes. ffprobe believes the header,
-    # so a check on ffprobe's length alone refuses it; the decode measures 10 s.
-    other_way = "claims 20 min but holds 10 s (decodes to 10 s; only a check trusting ffprobe's length refuses it)"
-    for slug, name, source, patch in (
-        ("lie-long-webm", "short set.webm", "opus-webm", lambda p: _patch_matroska_duration(p, LIE_REAL_S)),
-        ("lie-long-mp3", "short set.mp3", "mp3-xing", lambda p: _patch_xing_frames(p, LIE_REAL_S)),
-        ("lie-long-m4a", "short set.m4a", "m4a", lambda p: _patch_mp4_durations(p, LIE_REAL_S)),
+    # The other way round: a 10 s song whose header claims 20 minutes. The decode measures 10 s, so
+    # it may convert; but a check that refuses on ffprobe's stated length before measuring refuses it.
+    other_way = "claims 20 min, holds 10 s: "
+    for slug, name, source, patch, what in (
+        ("lie-long-webm", "short set.webm", "opus-webm", lambda p: _patch_matroska_duration(p, LIE_REAL_S),
+         "WebM/Opus, Duration and DURATION tag patched; ffprobe says 1200 s"),
+        ("lie-long-mp3", "short set.mp3", "mp3-xing", lambda p: _patch_xing_frames(p, LIE_REAL_S),
+         "VBR MP3, Xing frame count patched; ffprobe says 1200 s"),
+        ("lie-long-m4a", "short set.m4a", "m4a", lambda p: _patch_mp4_durations(p, LIE_REAL_S),
+         "M4A, mvhd/tkhd/mdhd patched; ffprobe's format says 1200 s, its stream (from the sample table) 10 s"),
     ):
-        song = _song_in(c, source)
-        path = c.copy(name=name, slug=slug, source=song, what=f"{other_way}: {source}", expect=CONVERTED_OR_FAILED)
+        path = c.copy(name=name, slug=slug, source=_song_in(c, source), what=other_way + what,
+                      expect=CONVERTED_OR_FAILED)
         patch(path)
 
 
@@ -358,7 +368,8 @@ def _bitrate_lie_mp3(c: _Corpus) -> Path:
     plain = ("-c:a", "libmp3lame", "-write_xing", "0", "-id3v2_version", "0")
     loud = _encode(piece[:, : 5 * rate], rate, c.work / "loud.mp3", *plain, "-b:a", "160k")
     quiet = _encode(piece, rate, c.work / "quiet.mp3", *plain, "-b:a", "8k")
-    body = _concat(quiet, round(LIE_REAL_S / PIECE_S), c.work / "quiet-long.mp3", "-write_xing", "0", "-id3v2_version", "0")
+    body = _concat(quiet, round(LIE_REAL_S / PIECE_S), c.work / "quiet-long.mp3", "-write_xing", "0",
+                   "-id3v2_version", "0")
     out = c.work / "bitrate-lie.mp3"
     out.write_bytes(loud.read_bytes() + body.read_bytes())  # MP3 frames join by plain concatenation
     return out
@@ -397,7 +408,7 @@ def _empty_and_truncated(c: _Corpus) -> None:
              "m4a": c.songs["m4a"]}
     for ext, song in heads.items():
         c.write(name=f"header only.{ext}", slug=f"head-{ext}", data=song.read_bytes()[:HEADER_ONLY_BYTES],
-                expect=REFUSED, what=f"the first {HEADER_ONLY_BYTES} bytes of a 10 s .{ext}: a header and no audio")
+                expect=REFUSED, what=f"the first {HEADER_ONLY_BYTES} bytes of a 10 s .{ext}: a header, at most 1 ms of audio")
     c.write(name="header only 2.m4a", slug="head-m4a-faststart", data=fast_m4a.read_bytes()[:4096], expect=REFUSED,
             what="the first 4 KB of a faststart M4A: the whole moov, so ffprobe says 10 s; only a decode finds ~0.1 s")
     c.write(name="header only 2.wav", slug="head-wav-44", data=c.songs["wav"].read_bytes()[:44], expect=REFUSED,
@@ -409,9 +420,12 @@ def _empty_and_truncated(c: _Corpus) -> None:
     source.write_bytes(_wav_bytes(_groove(TRUNCATED_SOURCE_S, SONG_RATE), SONG_RATE))
     small = c.work / "sixteen-22k-mono.wav"  # the WAV cut in half: 22.05 kHz mono keeps it small
     small.write_bytes(_wav_bytes(_groove(TRUNCATED_SOURCE_S, 22_050, 1), 22_050))
-    for ext, codec in (("mp3", ("-c:a", "libmp3lame", "-b:a", "128k")), ("flac", ("-c:a", "flac")),
-                       ("ogg", ("-c:a", "libvorbis", "-q:a", "2")), ("m4a", ("-c:a", "aac", "-aac_coder", "fast", "-movflags", "+faststart")),
-                       ("wav", ())):
+    for ext, codec in (
+        ("mp3", ("-c:a", "libmp3lame", "-b:a", "128k")), ("flac", ("-c:a", "flac")),
+        ("ogg", ("-c:a", "libvorbis", "-q:a", "2")),
+        ("m4a", ("-c:a", "aac", "-aac_coder", "fast", "-movflags", "+faststart")),  # moov first: it survives the cut
+        ("wav", ()),
+    ):
         full = c.work / f"sixteen-full.{ext}"
         if ext == "wav":
             shutil.copy(small, full)
@@ -419,7 +433,16 @@ def _empty_and_truncated(c: _Corpus) -> None:
             _ffmpeg("-i", source, *codec, full)
         data = full.read_bytes()
         c.write(name=f"cut short.{ext}", slug=f"half-{ext}", data=data[: len(data) // 2], expect=CONVERTED_OR_FAILED,
-                what=f"a {TRUNCATED_SOURCE_S:.0f} s .{ext} cut to half its bytes: the header states {TRUNCATED_SOURCE_S:.0f} s, ~8 s decode")
+                what=f"a {TRUNCATED_SOURCE_S:.0f} s .{ext} cut to half its bytes, ~8 s decode; " + _TRUNCATED_NOTES[ext])
+
+
+_TRUNCATED_NOTES = {  # what ffprobe makes of each truncated file
+    "mp3": "ffprobe still says 16 s (Info header)",
+    "flac": "ffprobe still says 16 s (STREAMINFO)",
+    "ogg": "ffprobe finds the last page left: ~7 s",
+    "m4a": "ffprobe still says 16 s (moov)",
+    "wav": "ffprobe measures the data left: 8 s",
+}
 
 
 def _wrong_extensions(c: _Corpus) -> None:
@@ -459,11 +482,11 @@ def _not_audio(c: _Corpus) -> None:
         path = c.disk_path(f"video-no-audio-{ext}", f".{ext}")
         _ffmpeg("-f", "lavfi", "-i", "testsrc=size=128x96:rate=10", "-t", "2", *codec, path)
         c.add(name=f"clip.{ext}", path=path, expect=REFUSED, what=f"a 2 s {ext.upper()} video with no audio stream")
-    deflated = zipfile_bytes({"song.mp3": c.songs["mp3"].read_bytes()}, compression=zipfile.ZIP_DEFLATED)
+    deflated = _zip_bytes({"song.mp3": c.songs["mp3"].read_bytes()}, compression=zipfile.ZIP_DEFLATED)
     c.write(name="album.zip", slug="zip", data=deflated, expect=REFUSED, what="a ZIP holding a deflated MP3")
     c.write(name="album.mp3", slug="zip-as-mp3", data=deflated, expect=REFUSED,
             what="a ZIP holding a deflated MP3, named .mp3")
-    c.write(name="album2.zip", slug="zip-stored", data=zipfile_bytes({"song.mp3": c.songs["mp3"].read_bytes()}),
+    c.write(name="album2.zip", slug="zip-stored", data=_zip_bytes({"song.mp3": c.songs["mp3"].read_bytes()}),
             expect=CONVERTED, what="a ZIP that stores an MP3 uncompressed: the mp3 demuxer finds its frames "
                                    "and plays them, so it is audio (a polyglot)")
     c.write(name="song.wav", slug="gzip-wav", data=_gzip(c.songs["wav"].read_bytes()), expect=REFUSED,
@@ -492,7 +515,7 @@ def _playlists(c: _Corpus) -> None:
     hls = ("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:11\n#EXT-X-MEDIA-SEQUENCE:0\n"
            "#EXTINF:10.0,\n{}\n#EXT-X-ENDLIST\n")
     c.write(name="stream.m3u8", slug="hls-local", data=hls.format(song).encode(), expect=REFUSED,
-            what=f"HLS playlist naming the reference song by absolute path: an unrestricted ffprobe reads 10 s of audio through it")
+            what="HLS playlist naming the reference song by absolute path: an unrestricted ffprobe reads its 10 s")
     c.write(name="stream2.m3u8", slug="hls-http", data=hls.format("http://127.0.0.1:9/x.ts").encode(), expect=REFUSED,
             what="HLS playlist naming http://127.0.0.1:9/x.ts (a network fetch from the server)")
     c.write(name="stream3.m3u8", slug="hls-file-url", data=hls.format("file:///etc/passwd").encode(), expect=REFUSED,
@@ -501,7 +524,8 @@ def _playlists(c: _Corpus) -> None:
             expect=REFUSED, what="ffconcat script naming /etc/passwd")
     c.write(name="list2.ffconcat", slug="ffconcat-sibling",
             data=f"ffconcat version 1.0\nfile '{c.files[0].path.name}'\nfile '{c.files[0].path.name}'\n".encode(),
-            expect=REFUSED, what="ffconcat script naming the reference MP3 beside it twice: relative names are 'safe', so an unrestricted ffprobe reads 20 s")
+            expect=REFUSED, what="ffconcat script naming the reference MP3 beside it twice: relative names "
+                                 "are 'safe', so an unrestricted FFmpeg decodes 20 s")
     c.write(name="list.mp3", slug="ffconcat-as-mp3", data=f"ffconcat version 1.0\nfile '{song}'\n".encode(),
             expect=REFUSED, what="ffconcat script naming the reference MP3 by absolute path, named .mp3")
     c.write(name="playlist.m3u", slug="m3u", data=f"{song}\nhttp://127.0.0.1:9/x.mp3\n".encode(), expect=REFUSED,
@@ -600,10 +624,13 @@ def _huge_tags(c: _Corpus) -> None:
     ))
     path = c.disk_path("m4a-tags", ".m4a")
     _ffmpeg("-i", c.songs["m4a"], "-i", meta, "-map", "0", "-map_metadata", "1", "-c", "copy", path)
-    c.add(name="tagged.m4a", path=path, expect=CONVERTED, what="M4A whose title, artist and album hold HTML, escapes and 20 000 characters")
+    c.add(name="tagged.m4a", path=path, expect=CONVERTED,
+          what="M4A whose title, artist and album hold HTML, escapes and 20 000 characters")
     wav = c.songs["wav"].read_bytes()
-    info = b"INFO" + _riff_chunk(b"INAM", HOSTILE_TITLE.encode() + b"\0") + _riff_chunk(b"IART", HOSTILE_ARTIST.encode() + b"\0")
-    c.write(name="tagged.wav", slug="wav-list-info", data=_wav_insert_chunk(wav, _riff_chunk(b"LIST", info)), expect=CONVERTED,
+    info = b"INFO" + _riff_chunk(b"INAM", HOSTILE_TITLE.encode() + b"\0") \
+        + _riff_chunk(b"IART", HOSTILE_ARTIST.encode() + b"\0")
+    c.write(name="tagged.wav", slug="wav-list-info", data=_wav_insert_chunk(wav, _riff_chunk(b"LIST", info)),
+            expect=CONVERTED,
             what="WAV with a LIST/INFO chunk carrying the hostile title and artist")
 
 
@@ -625,7 +652,7 @@ def _hostile_names(c: _Corpus) -> None:
         ("song\u202egpj.mp3", "mp3", "a right-to-left override: shows as 'song3pm.jpg'"),
         ("ドラム 🥁 Ñandú\u200d.ogg", "ogg", "Japanese, an emoji, a combining-free accent and a zero-width joiner"),
         ("e\u0301\u0301\u0301\u0301.mp3", "mp3", "stacked combining accents"),
-        ("...mp3", "mp3", "only dots before the extension"),
+        ("...mp3", "mp3", "only dots and mp3: no extension at all to os.path.splitext"),
         (".mp3", "mp3", "an empty stem"),
         ("CON.mp3", "mp3", "a reserved Windows device name"),
         ("<img src=x onerror=alert(1)>.mp3", "mp3", "HTML in the name (the title falls back to it)"),
@@ -651,27 +678,32 @@ def _odd_containers_and_headers(c: _Corpus) -> None:
     c.write(name="stream0.wav", slug="wav-size-0", expect=CONVERTED,
             data=_wav_header(**header, data_size=0, riff_size=0) + data,
             what="WAV with RIFF and data sizes 0: FFmpeg reads to the end of the file")
-    c.write(name="rate zero.wav", slug="wav-rate-0", data=_wav_header(channels=1, rate=0, bits=16, data_size=len(data)) + data,
+    c.write(name="rate zero.wav", slug="wav-rate-0",
+            data=_wav_header(channels=1, rate=0, bits=16, data_size=len(data)) + data,
             expect=REFUSED, what="WAV claiming 1 channel at 0 Hz: the wav demuxer refuses it")
-    c.write(name="no channels.wav", slug="wav-channels-0", data=_wav_header(channels=0, rate=22_050, bits=16, data_size=len(data),
-            block_align=2) + data, expect=REFUSED, what="WAV claiming 0 channels: ffprobe fails to open the decoder")
+    c.write(name="no channels.wav", slug="wav-channels-0",
+            data=_wav_header(channels=0, rate=22_050, bits=16, data_size=len(data), block_align=2) + data,
+            expect=REFUSED, what="WAV claiming 0 channels: ffprobe fails to open the decoder")
     c.write(name="65535 channels.wav", slug="wav-channels-65535", expect=REFUSED,
             data=_wav_header(channels=65535, rate=22_050, bits=16, data_size=len(data), block_align=2) + data,
             what="WAV claiming 65535 channels: too many for FFmpeg")
-    c.write(name="one hertz.wav", slug="wav-rate-1", data=_wav_header(channels=1, rate=1, bits=16, data_size=len(data)) + data,
+    c.write(name="one hertz.wav", slug="wav-rate-1",
+            data=_wav_header(channels=1, rate=1, bits=16, data_size=len(data)) + data,
             expect=REFUSED, what="10 s of samples in a WAV claiming 1 Hz: 61 hours by the header (a resampling bomb)")
     c.write(name="codec zero.wav", slug="wav-format-0", expect=REFUSED,
             data=_wav_header(**header, data_size=len(data), format_tag=0) + data,
             what="WAV format tag 0: ffprobe lists an audio stream (codec unknown, 10 s) that nothing decodes")
-    c.write(name="no bits.wav", slug="wav-bits-0", data=_wav_header(channels=1, rate=22_050, bits=0, data_size=len(data), block_align=2) + data,
-            expect=REFUSED, what="WAV with 0 bits per sample: ffprobe lists a codec-less stream with no duration")
+    c.write(name="no bits.wav", slug="wav-bits-0", expect=REFUSED,
+            data=_wav_header(channels=1, rate=22_050, bits=0, data_size=len(data), block_align=2) + data,
+            what="WAV with 0 bits per sample: ffprobe lists a codec-less audio stream of 10 s that nothing decodes")
     c.write(name="claims more.wav", slug="wav-claims-10s-holds-1s", expect=REFUSED,
             data=_wav_header(**header, data_size=len(data)) + data[: 2 * 22_050],
             what="WAV whose data size says 10 s while 1 s follows (ffprobe measures the file: 1 s)")
-    c.write(name="junk first.wav", slug="wav-junk-chunk", expect=CONVERTED, what="WAV with a 256 KB JUNK chunk before fmt",
+    c.write(name="junk first.wav", slug="wav-junk-chunk", expect=CONVERTED,
+            what="WAV with a 256 KB JUNK chunk before fmt",
             data=_wav_insert_chunk(wav, _riff_chunk(b"JUNK", bytes(256 * 1024)), before_fmt=True))
     c.write(name="appended.mp3", slug="mp3-zip-appended", expect=CONVERTED,
-            data=c.songs["mp3"].read_bytes() + zipfile_bytes({"payload.php": b"<?php system($_GET['c']); ?>"}),
+            data=c.songs["mp3"].read_bytes() + _zip_bytes({"payload.php": b"<?php system($_GET['c']); ?>"}),
             what="valid MP3 with a ZIP (holding a PHP script) appended: a polyglot")
     c.write(name="huge id3.mp3", slug="id3-claims-256mb", expect=REFUSED,
             data=b"ID3\x04\x00\x00" + _syncsafe(0x0FFFFFFF) + c.songs["mp3"].read_bytes(),
@@ -717,11 +749,11 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=1, mtime=0)
 
 
-def zipfile_bytes(members: dict[str, bytes], *, compression: int = zipfile.ZIP_STORED) -> bytes:
+def _zip_bytes(members: dict[str, bytes], *, compression: int = zipfile.ZIP_STORED) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
         for member, body in members.items():
-            archive.writestr(member, body)
+            archive.writestr(zipfile.ZipInfo(member, date_time=(2024, 6, 1, 0, 0, 0)), body, compress_type=compression)
     return buffer.getvalue()
 
 
@@ -826,7 +858,8 @@ def _id3_end(data: bytes) -> int:
 # --- patching the length headers ----------------------------------------------------------------
 
 _EBML_SEGMENT, _EBML_INFO, _EBML_TIMESCALE, _EBML_DURATION = 0x18538067, 0x1549A966, 0x2AD7B1, 0x4489
-_EBML_TAGS, _EBML_SIMPLETAG, _EBML_TAGNAME, _EBML_TAGSTRING, _EBML_VOID = 0x1254C367, 0x67C8, 0x45A3, 0x4487, 0xEC
+_EBML_TAGS, _EBML_TAG, _EBML_SIMPLETAG, _EBML_TAGNAME, _EBML_TAGSTRING = 0x1254C367, 0x7373, 0x67C8, 0x45A3, 0x4487
+_EBML_VOID, _EBML_CRC32 = 0xEC, 0xBF
 
 
 def _ebml_vint(data: bytes | bytearray, pos: int, *, keep_marker: bool) -> tuple[int, int, bool]:
@@ -854,22 +887,32 @@ def _ebml_children(data: bytes | bytearray, start: int, end: int):
 
 
 def _matroska_edit(path: Path, edit) -> None:
-    """Call edit(data, element, id_pos, body, end, timescale) on each Info child and each SimpleTag."""
+    """Call edit(data, element, id_pos, body, end, timescale) on each Info child and each SimpleTag,
+    then refresh the CRC-32 element of every top-level element it changed (FFmpeg writes them, and
+    a strict reader would reject a stale one)."""
     data = bytearray(path.read_bytes())
     hits = 0
     for element, _, body, end in _ebml_children(data, 0, len(data)):
         if element != _EBML_SEGMENT:
             continue
         for child, _, child_body, child_end in _ebml_children(data, body, end):
+            before = hits
             if child == _EBML_INFO:
                 info = list(_ebml_children(data, child_body, child_end))
-                scale = next((int.from_bytes(data[b:e], "big") for i, _, b, e in info if i == _EBML_TIMESCALE), 1_000_000)
+                scale = next((int.from_bytes(data[b:e], "big") for i, _, b, e in info if i == _EBML_TIMESCALE),
+                             1_000_000)
                 for item in info:
                     hits += edit(data, *item, scale)
             elif child == _EBML_TAGS:
-                for _, _, tag_body, tag_end in _ebml_children(data, child_body, child_end):
-                    for item in _ebml_children(data, tag_body, tag_end):
-                        hits += edit(data, *item, 0)
+                for tag, _, tag_body, tag_end in _ebml_children(data, child_body, child_end):
+                    if tag == _EBML_TAG:
+                        for item in _ebml_children(data, tag_body, tag_end):
+                            if item[0] == _EBML_SIMPLETAG:
+                                hits += edit(data, *item, 0)
+            if hits > before:
+                first = next(_ebml_children(data, child_body, child_end), None)
+                if first and first[0] == _EBML_CRC32 and first[3] - first[2] == 4:
+                    data[first[2] : first[3]] = zlib.crc32(data[first[3] : child_end]).to_bytes(4, "little")
     if not hits:
         raise RuntimeError(f"no Matroska duration found in {path}")
     path.write_bytes(data)
@@ -890,7 +933,7 @@ def _patch_matroska_duration(path: Path, seconds: float) -> None:
                     if i == _EBML_TAGSTRING:
                         hours, rest = divmod(seconds, 3600)
                         text = f"{int(hours):02d}:{int(rest // 60):02d}:{rest % 60:012.9f}".encode()
-                        data[b:e] = text[: e - b].ljust(e - b, b"0")
+                        data[b:e] = text[: e - b].ljust(e - b, b"\0")  # NUL-padded, as FFmpeg reserves it
                         return 1
         return 0
 
@@ -931,7 +974,23 @@ def _patch_xing_frames(path: Path, seconds: float) -> None:
     version = (data[start + 1] >> 3) & 3
     frames = round(seconds * _mp3_sample_rate(data[start + 1], data[start + 2]) / (1152 if version == 3 else 576))
     data[pos + 8 : pos + 12] = frames.to_bytes(4, "big")
+    # The LAME tag that follows ends with a CRC-16 of the frame up to it: refresh it as FFmpeg's
+    # reader checks it (a stale one only loses the ReplayGain values, but the lie should be clean).
+    flags = int.from_bytes(data[pos + 4 : pos + 8], "big")
+    lame = pos + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
+    if data[lame : lame + 4] in (b"LAME", b"Lavf", b"Lavc"):
+        data[lame + 34 : lame + 36] = _crc16_ansi(data[start : lame + 34]).to_bytes(2, "big")
     path.write_bytes(data)
+
+
+def _crc16_ansi(data: bytes | bytearray) -> int:
+    """CRC-16/ARC (polynomial 0x8005 reflected, initial 0): FFmpeg's AV_CRC_16_ANSI_LE."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
 
 
 _MP4_CONTAINERS = {b"moov", b"trak", b"mdia"}
@@ -1025,7 +1084,7 @@ def ffprobe_summary(path: Path) -> str:
         result = subprocess.run(command, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         return f"TIMEOUT after {PROBE_TIMEOUT_S} s"
-    errors = result.stderr.decode(errors="replace").strip().splitlines()
+    errors = result.stderr.decode(errors="replace").replace(str(path), path.name).strip().splitlines()
     if result.returncode != 0:
         return f"ERROR rc={result.returncode}: {errors[-1] if errors else ''}"[:200]
     info = json.loads(result.stdout or b"{}")
@@ -1039,9 +1098,10 @@ def ffprobe_summary(path: Path) -> str:
     return f"{fmt.get('format_name')} dur={fmt.get('duration', 'N/A')} [{streams or 'no streams'}]{warning}"
 
 
-def decoded_seconds(path: Path, *, cap_s: float = MAX_DURATION_S + 1) -> float | None:
+def decoded_seconds(path: Path, *, cap_s: float | None = MAX_DURATION_S + 1) -> float | None:
     """How many seconds of the first audio stream FFmpeg decodes, stopping at `cap_s`; None if none."""
-    command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-t", str(cap_s),
+    cap = ["-t", str(cap_s)] if cap_s else []
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", *cap,
                "-f", "null", "-", "-progress", "pipe:1"]
     try:
         result = subprocess.run(command, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
@@ -1054,7 +1114,7 @@ def decoded_seconds(path: Path, *, cap_s: float = MAX_DURATION_S + 1) -> float |
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print(f"usage: python -m tests.hostile_corpus OUT_DIR", file=sys.stderr)
+        print("usage: python -m tests.hostile_corpus OUT_DIR", file=sys.stderr)
         return 2
     directory = Path(argv[0])
     started = time.perf_counter()
@@ -1074,8 +1134,15 @@ def main(argv: list[str]) -> int:
         if not summary.startswith(("ERROR", "TIMEOUT")):
             formats.add(summary.split(" ", 1)[0])
         decoded = decoded_seconds(f.path)
-        print(f"{index:>3} {f.path.name[:34]:<34} {f.expect:<19} decoded={'-' if decoded is None else f'{decoded:.1f}s':<8} {summary}")
+        shown = "-" if decoded is None else f"{decoded:.1f}s"
+        print(f"{index:>3} {f.path.name[:34]:<34} {f.expect:<19} decoded={shown:<8} {summary}")
     print(f"\nformat_name values seen: {sorted(formats)}")
+    print("\nLying headers: what ffprobe states against what `ffmpeg -i f -f null -` decodes, uncapped:")
+    for f in files:
+        if "-lie-" in f.path.name:
+            stated = ffprobe_summary(f.path).split(" [", 1)[0]
+            decoded = decoded_seconds(f.path, cap_s=None)
+            print(f"  {f.path.name:<34} ffprobe: {stated:<40} decoded: {'-' if decoded is None else f'{decoded:.1f} s'}")
     return 0
 
 

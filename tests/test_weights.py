@@ -4,6 +4,7 @@ import functools
 import http.server
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,34 @@ def test_a_download_that_fails_its_checksum_is_not_stored(tmp_path, monkeypatch,
         ensure_model(spec=ADTOF_FRAME_RNN, model_dir=tmp_path / "models")
     assert not (tmp_path / "models" / "adtof-frame-rnn" / "Frame_RNN_adtofAll_0.index").exists()
     assert list((tmp_path / "models" / "adtof-frame-rnn").glob(".*")) == []
+
+
+class _CutOffOnceHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the model files, but the first answer for each file stops halfway (a dropped connection)."""
+
+    cut_off: set[str] = set()
+
+    def do_GET(self):
+        if self.path in self.cut_off:
+            return super().do_GET()
+        self.cut_off.add(self.path)
+        data = Path(self.directory, self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.close_connection = True
+
+
+def test_a_download_cut_off_midway_is_tried_again(tmp_path, monkeypatch):
+    served = tmp_path / "served"
+    shutil.copytree(SHARED_MODELS / ADTOF_FRAME_RNN.folder, served)
+    handler = functools.partial(type("Handler", (_CutOffOnceHandler,), {"cut_off": set()}), directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("A2D_MODEL_MIRROR", f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        ensure_model(spec=ADTOF_FRAME_RNN, model_dir=tmp_path / "models")
+    finally:
+        server.shutdown()
+    assert set(model_status(spec=ADTOF_FRAME_RNN, model_dir=tmp_path / "models").values()) == {"ok"}
