@@ -5,6 +5,7 @@ silent song, failed with one); nothing half-stored, no worker crash, bounded mem
 from __future__ import annotations
 
 import io
+import re
 import resource
 import uuid
 from pathlib import Path
@@ -50,8 +51,8 @@ def _multipart(file: HostileFile) -> tuple[bytes, str]:
 
 
 def _form_errors(page: str) -> str:
-    start = page.find('class="errorlist')
-    return page[start:page.find("</ul>", start)] if start >= 0 else ""
+    """The messages the upload page shows (templates/includes/form_fields.html)."""
+    return " ".join(re.findall(r'<(?:div|p) class="error" role="alert">(.*?)</(?:div|p)>', page, re.S)).strip()
 
 
 @pytest.mark.django_db(transaction=True)
