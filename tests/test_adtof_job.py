@@ -9,13 +9,13 @@ import pytest
 from charts.models import ChartVersion
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.lanes import Lane
-from tests.test_jobs import _upload
+from tests.uploads import upload
 
 
 @pytest.mark.django_db(transaction=True)
 def test_adtof_chart_from_the_worker(logged_in_client, groove_file, run_worker):
     path, groove = groove_file
-    version = _upload(logged_in_client, path, track="adtof")
+    version = upload(logged_in_client, path, track="adtof")
     worker = run_worker()
     assert worker.returncode == 0, worker.stderr[-2000:]
     version.refresh_from_db()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import sync_playwright
 
 from charts.models import ChartVersion
-from tests.test_jobs import _upload
+from tests.uploads import upload
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,7 +56,7 @@ def _lane_pixels(page) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_preview_plays_and_switches_difficulty(client, user, groove_file, run_worker, live_server, open_browser):
     client.force_login(user)
-    version = _upload(client, groove_file[0])
+    version = upload(client, groove_file[0])
     assert run_worker().returncode == 0
     version.refresh_from_db()
     assert version.status == ChartVersion.Status.DONE

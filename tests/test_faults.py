@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from charts.models import ChartVersion, Song
-from processing.errors import DISK_FULL
+from processing.errors import DISK_FULL, NOT_PERMITTED
 from tests.conftest import stored_files
 from tests.uploads import fragment, upload, wait_for
 
@@ -20,12 +20,13 @@ OUTAGE_S = 5  # longer than three of the worker's 1-second heartbeats: RQ loses 
 
 @pytest.fixture
 def small_disk():
-    """Mount tiny tmpfs filesystems (root may mount them here and in CI) and unmount them after the test."""
+    """Mount tiny (or read-only) tmpfs filesystems (root may mount them here and in CI); unmounted after the test."""
     mounted: list[Path] = []
 
-    def mount(path: Path, *, size: str) -> Path:
+    def mount(path: Path, *, size: str, read_only: bool = False) -> Path:
         path.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        options = f"size={size}" + (",ro" if read_only else "")
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
                                 capture_output=True, text=True)
         if result.returncode != 0:
             pytest.fail(f"The disk-full tests mount a small tmpfs and need root: {result.stderr.strip()}")
@@ -83,6 +84,16 @@ def test_a_full_disk_for_packages_fails_the_job_with_a_message_and_no_partial_fi
     assert version.status == ChartVersion.Status.FAILED and version.error_message == DISK_FULL
     assert stored_files(packages) == [], "the partial package was removed"
     assert escape(DISK_FULL) in fragment(logged_in_client, version)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_folder_the_worker_may_not_write_fails_the_job_with_its_own_message(
+        logged_in_client, groove_file, run_worker, media_root, small_disk):
+    small_disk(media_root / "packages", size="1m", read_only=True)
+    version = upload(logged_in_client, groove_file[0])
+    assert run_worker().returncode == 0
+    version.refresh_from_db()
+    assert version.status == ChartVersion.Status.FAILED and version.error_message == NOT_PERMITTED
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,6 +4,7 @@ silent song, failed with one); nothing half-stored, no worker crash, bounded mem
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import resource
@@ -92,7 +93,9 @@ def test_every_hostile_file_is_refused_at_upload_or_converted(logged_in_client, 
 
 
 def test_every_hostile_file_is_refused_or_converted_by_the_convert_command(corpus, tmp_path):
-    for number, file in enumerate(corpus):
+    # A hostile name is the upload's problem (the command reads a path on disk): each content once.
+    distinct = {hashlib.sha256(file.path.read_bytes()).digest(): file for file in reversed(corpus)}
+    for number, file in enumerate(distinct.values()):
         out = tmp_path / f"out-{number}"
         try:
             call_command("convert", str(file.path), "--track", "spectral", "--bgm", "original", "--out", str(out),

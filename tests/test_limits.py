@@ -8,7 +8,7 @@ from django.urls import reverse
 from charts.models import ChartVersion, Report, Song, Vote
 from tests.community import make_chart
 from tests.conftest import stored_files
-from tests.test_jobs import _upload
+from tests.uploads import upload
 
 LOW_RATES = {"signup": "2/h", "login": "2/h", "upload": "1/h", "rerun": "1/h", "vote": "2/h", "report": "1/h"}
 
@@ -36,7 +36,7 @@ def test_signup_and_login_per_address(client, low_rates, user):
 
 
 def test_upload_and_rerun_per_user(logged_in_client, low_rates, groove_file, media_root):
-    first = _upload(logged_in_client, groove_file[0])
+    first = upload(logged_in_client, groove_file[0])
     files = stored_files(media_root)
     with open(groove_file[0], "rb") as handle:
         response = logged_in_client.post(reverse("song-upload"), {"upload": handle, "track": "spectral"})
@@ -66,7 +66,7 @@ def test_vote_and_report_per_user_and_per_address(client, low_rates, user, other
 
 def test_quota_of_active_jobs_is_a_form_error(logged_in_client, groove_file, settings, media_root):
     settings.A2D_MAX_ACTIVE_JOBS_PER_USER = 1
-    first = _upload(logged_in_client, groove_file[0])  # queued: no worker runs in this test
+    first = upload(logged_in_client, groove_file[0])  # queued: no worker runs in this test
     files = stored_files(media_root)
     with open(groove_file[0], "rb") as handle:
         response = logged_in_client.post(reverse("song-upload"), {"upload": handle, "track": "spectral"})

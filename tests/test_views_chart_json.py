@@ -10,12 +10,12 @@ from django.urls import reverse
 from charts.models import ChartVersion
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.package import package_chart_files
-from tests.test_jobs import _upload
+from tests.uploads import upload
 
 
 @pytest.fixture
 def finished(logged_in_client, groove_file, run_worker, transactional_db) -> ChartVersion:
-    version = _upload(logged_in_client, groove_file[0])
+    version = upload(logged_in_client, groove_file[0])
     assert run_worker().returncode == 0
     version.refresh_from_db()
     assert version.status == ChartVersion.Status.DONE

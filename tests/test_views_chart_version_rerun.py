@@ -4,12 +4,12 @@ import pytest
 from django.urls import reverse
 
 from charts.models import ChartVersion
-from tests.test_jobs import _upload
+from tests.uploads import upload
 
 
 @pytest.mark.django_db(transaction=True)
 def test_rerun_with_a_tempo_override_is_honoured(logged_in_client, groove_file, run_worker):
-    first = _upload(logged_in_client, groove_file[0])
+    first = upload(logged_in_client, groove_file[0])
     response = logged_in_client.post(reverse("chart-version-rerun", args=[first.song_id]),
                                      {"track": "spectral", "bpm": "60", "first_downbeat_s": "0.5",
                                       "bgm": "original", "input": "mix"})
@@ -29,7 +29,7 @@ def test_rerun_with_a_tempo_override_is_honoured(logged_in_client, groove_file, 
 @pytest.mark.django_db
 def test_rerun_rejects_bad_values_and_other_users(client, user, other_user, groove_file, settings):
     client.force_login(user)
-    first = _upload(client, groove_file[0])
+    first = upload(client, groove_file[0])
     url = reverse("chart-version-rerun", args=[first.song_id])
     response = client.post(url, {"track": "spectral", "bpm": "5000"})
     assert response.status_code == 400 and "less than or equal to 300" in response.content.decode()
@@ -42,7 +42,7 @@ def test_rerun_rejects_bad_values_and_other_users(client, user, other_user, groo
 
 @pytest.mark.django_db
 def test_rerun_reuses_the_upload_and_leaves_earlier_versions_alone(logged_in_client, groove_file, media_root):
-    first = _upload(logged_in_client, groove_file[0])
+    first = upload(logged_in_client, groove_file[0])
     uploads = sorted((media_root / "songs").rglob("*"))
     before = ChartVersion.objects.values().get(pk=first.pk)
     response = logged_in_client.post(reverse("chart-version-rerun", args=[first.song_id]), {"track": "adtof"})

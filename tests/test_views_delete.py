@@ -55,9 +55,9 @@ def test_delete_one_version_keeps_the_song(logged_in_client, two_songs, media_ro
 
 @pytest.mark.django_db(transaction=True)
 def test_a_deleted_version_is_not_converted(logged_in_client, groove_file, run_worker, media_root):
-    from tests.test_jobs import _upload
+    from tests.uploads import upload
 
-    version = _upload(logged_in_client, groove_file[0])
+    version = upload(logged_in_client, groove_file[0])
     logged_in_client.post(reverse("chart-version-delete", args=[version.pk]))
     worker = run_worker()
     assert worker.returncode == 0 and "Traceback" not in worker.stderr
