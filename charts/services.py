@@ -421,7 +421,7 @@ def chart_versions_reconcile() -> Reconciliation:
         Q(requeued_at__isnull=True, created_at__lt=waited) | Q(requeued_at__lt=waited))
     connection = django_rq.get_connection(settings.A2D_QUEUE)
     requeued, failed_queue_lost = [], []
-    for version in overdue.select_related("song"):
+    for version in overdue:
         if _job_is_live(job_id=version.rq_job_id, connection=connection):
             continue
         if version.requeued_at is not None:
