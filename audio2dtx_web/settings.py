@@ -123,8 +123,9 @@ A2D_JOB_TIMEOUT_S = int(os.environ.get("A2D_JOB_TIMEOUT_S", str(30 * 60)))
 A2D_QUEUE = "default"
 # How often a worker renews the heartbeat of the job it runs; three missed beats mark it lost.
 A2D_WORKER_HEARTBEAT_S = int(os.environ.get("A2D_WORKER_HEARTBEAT_S", "10"))
-# How often the workers' reconciler fails lost jobs and enqueues again jobs the queue lost.
-A2D_RECONCILE_EVERY_S = int(os.environ.get("A2D_RECONCILE_EVERY_S", "60"))
+# How often the workers' reconciler fails lost jobs and enqueues again jobs the queue lost: a
+# killed worker's job is failed within a minute (three missed beats, then at most one period).
+A2D_RECONCILE_EVERY_S = int(os.environ.get("A2D_RECONCILE_EVERY_S", "30"))
 
 A2D_REDIS_URL = os.environ.get("A2D_REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {
