@@ -18,7 +18,15 @@ def _python_children(pid: int) -> list[str]:
     """Child processes running the same interpreter as `pid` (RQ's forked work horses); not FFmpeg."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     interpreter = os.path.realpath(f"/proc/{pid}/exe")
-    return [child for child in children if os.path.realpath(f"/proc/{child}/exe") == interpreter]
+    return [child for child in children if _executable(child) == interpreter]
+
+
+def _executable(pid: str) -> str:
+    """The program a process runs; empty once it has exited (an FFmpeg call ends at any moment)."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
 
 
 @pytest.mark.django_db(transaction=True)
