@@ -34,6 +34,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's packages import
 
@@ -58,8 +60,7 @@ def free_port() -> int:
 
 
 def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
+    return float(np.percentile(values, 100 * share)) if values else float("nan")
 
 
 def wait_until(ready, *, what: str, timeout_s: float = START_TIMEOUT_S) -> None:

@@ -28,7 +28,7 @@ from rq.timeouts import JobTimeoutException
 from charts import services
 from charts.models import ChartVersion
 from charts.retry import TRANSIENT_ERRORS, with_retries
-from processing.errors import PipelineError, storage_problem
+from processing.errors import PipelineError, error_chain, storage_problem
 from processing.pipeline import convert
 
 logger = logging.getLogger(__name__)
@@ -111,12 +111,8 @@ def on_job_failure(job: Job, connection, exc_type, exc_value, traceback) -> None
 def _timed_out(job: Job | None, error: BaseException | None) -> bool:
     """Whether the job ended by its time limit. The timeout's signal can land inside library
     code (numba, TensorFlow) that wraps it in an error of its own, so the clock decides too."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, JobTimeoutException):
-            return True
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
+    if any(isinstance(cause, JobTimeoutException) for cause in error_chain(error)):
+        return True
     if job is None or not job.timeout or job.started_at is None:
         return False
     elapsed = (datetime.now(timezone.utc) - job.started_at.replace(tzinfo=timezone.utc)).total_seconds()

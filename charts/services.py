@@ -302,10 +302,11 @@ def chart_version_enqueue(*, version: ChartVersion) -> None:
         chart_version_mark_failed(version_id=version.pk, message=QUEUE_UNREACHABLE)
 
 
-def _change_status(*, version_id: int, status: str, **fields: Any) -> bool:
-    """Move the version to `status` (with `fields`) if its status allows it (STATUS_CHANGES);
-    whether it moved. The check and the write are one UPDATE, so two writers cannot both pass."""
-    return bool(ChartVersion.objects.filter(pk=version_id, status__in=STATUS_CHANGES[status])
+def _change_status(*, version_id: int, status: str, only_if: Q = Q(), **fields: Any) -> bool:
+    """Move the version to `status` (with `fields`) if its status allows it (STATUS_CHANGES)
+    and it matches `only_if`; whether it moved. The check and the write are one UPDATE, so two
+    writers cannot both pass."""
+    return bool(ChartVersion.objects.filter(only_if, pk=version_id, status__in=STATUS_CHANGES[status])
                 .update(status=status, **fields))
 
 
@@ -344,7 +345,21 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
     with open(result.package_path, "rb") as package:
         _store_file(field_file=version.package, name=result.package_path.name, content=File(package))
     try:
-        updated = _record_done(version=version, result=result)
+        updated = _change_status(
+            version_id=version.pk,
+            status=ChartVersion.Status.DONE,
+            package=version.package.name,
+            stage=ChartVersion.Stage.FINISHED,
+            progress=1.0,
+            bpm=result.bpm,
+            duration_s=result.duration_s,
+            note_counts=result.note_counts,
+            levels=result.levels,
+            quantisation_error_ms=result.quantisation_error_ms,
+            warning=" ".join(result.warnings),
+            finished_at=timezone.now(),
+            notes_per_second=notes_per_second_for(note_counts=result.note_counts, duration_s=result.duration_s),
+        )
     except BaseException:
         version.package.storage.delete(version.package.name)
         raise
@@ -353,30 +368,12 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
         version.package.storage.delete(version.package.name)
 
 
-def _record_done(*, version: ChartVersion, result: ConversionResult) -> bool:
-    return _change_status(
-        version_id=version.pk,
-        status=ChartVersion.Status.DONE,
-        package=version.package.name,
-        stage=ChartVersion.Stage.FINISHED,
-        progress=1.0,
-        bpm=result.bpm,
-        duration_s=result.duration_s,
-        note_counts=result.note_counts,
-        levels=result.levels,
-        quantisation_error_ms=result.quantisation_error_ms,
-        warning=" ".join(result.warnings),
-        finished_at=timezone.now(),
-        notes_per_second=notes_per_second_for(note_counts=result.note_counts, duration_s=result.duration_s),
-    )
-
-
-def chart_version_mark_failed(*, version_id: int, message: str) -> bool:
-    """End a version that has not finished with status failed and `message` for the user;
-    whether it did. A version already done or failed keeps its outcome: a late failure
-    callback for a job that recorded its own result changes nothing."""
-    return _change_status(version_id=version_id, status=ChartVersion.Status.FAILED, error_message=message,
-                          finished_at=timezone.now())
+def chart_version_mark_failed(*, version_id: int, message: str, only_if: Q = Q()) -> bool:
+    """End a version that has not finished (and matches `only_if`) with status failed and
+    `message` for the user; whether it did. A version already done or failed keeps its
+    outcome: a late failure callback for a job that recorded its own result changes nothing."""
+    return _change_status(version_id=version_id, status=ChartVersion.Status.FAILED, only_if=only_if,
+                          error_message=message, finished_at=timezone.now())
 
 
 def _heartbeat_lapsed_before(now: datetime) -> Q:
@@ -390,8 +387,9 @@ def chart_version_fail_if_lapsed(*, version_id: int) -> bool:
     """Fail a running version whose worker stopped renewing its heartbeat (killed, out of
     memory, machine lost); whether it did. One whose heartbeat is fresh is still converting,
     even when Redis lost track of its job."""
-    lapsed = ChartVersion.objects.filter(_heartbeat_lapsed_before(timezone.now()), pk=version_id).exists()
-    return lapsed and chart_version_mark_failed(version_id=version_id, message=WORKER_LOST)
+    # One UPDATE: a beat landing between a check and a write cannot be overruled.
+    return chart_version_mark_failed(version_id=version_id, message=WORKER_LOST,
+                                     only_if=_heartbeat_lapsed_before(timezone.now()))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Errors the pipeline raises for problems a user can act on, and the words for storage failures."""
 
 import errno
+from collections.abc import Iterator
 
 
 class PipelineError(Exception):
@@ -30,13 +31,18 @@ NOT_PERMITTED = ("The server may not write its files (a problem on our side, not
 def storage_problem(error: BaseException) -> str | None:
     """A sentence for the user when `error` (or an error it arose from) is a full disk or a
     folder the server may not write; None for any other error."""
+    for cause in error_chain(error):
+        if isinstance(cause, OSError) and cause.errno in DISK_FULL_ERRNOS:
+            return DISK_FULL
+        if isinstance(cause, OSError) and cause.errno in NOT_PERMITTED_ERRNOS:
+            return NOT_PERMITTED
+    return None
+
+
+def error_chain(error: BaseException | None) -> Iterator[BaseException]:
+    """`error`, then the errors it was raised from or while handling, each once."""
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, OSError):
-            if error.errno in DISK_FULL_ERRNOS:
-                return DISK_FULL
-            if error.errno in NOT_PERMITTED_ERRNOS:
-                return NOT_PERMITTED
+        yield error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
-    return None

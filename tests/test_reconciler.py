@@ -121,7 +121,11 @@ def test_a_done_version_is_not_failed_and_a_failed_one_is_not_started(user, pack
 def test_polling_a_running_version_only_reads_it(logged_in_client, user, package_bytes, settings):
     version = make_chart(owner=user, package=package_bytes, state="private")
     _running(version, beat_ago_s=services.HEARTBEATS_TO_LAPSE * settings.A2D_WORKER_HEARTBEAT_S + 60)
+    queue = django_rq.get_connection()
+    queue.config_resetstat()
     response = logged_in_client.get(reverse("chart-version-detail", args=[version.pk]), HTTP_HX_REQUEST="true")
     assert "hx-trigger" in response.content.decode(), "still shown as running: the reconciler decides, not the page"
+    # The reset is the only command counted: the poll itself asked Redis nothing (no registry clean-up).
+    assert queue.info("stats")["total_commands_processed"] <= 1
     version.refresh_from_db()
     assert version.status == ChartVersion.Status.RUNNING
