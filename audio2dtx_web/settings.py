@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("A2D_VAR_DIR", BASE_DIR / "var"))
@@ -17,12 +18,30 @@ def env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless turned on: `make run` and the tests set DJANGO_DEBUG=1, a deployment sets nothing.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "local-development-key-not-for-production" if DEBUG else "")
 if not SECRET_KEY:
-    raise RuntimeError("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set. A deployment sets it (in .env for docker compose: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))' makes one); for local "
+        "development set DJANGO_DEBUG=1, as `make run` and `make test` do."
+    )
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [origin for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin]
+
+# Behind a TLS proxy (the deployment docker-compose.yml describes). DJANGO_TRUST_X_FORWARDED_PROTO
+# may be on only when the proxy sets X-Forwarded-Proto itself and drops a client's: otherwise a
+# client could claim HTTPS. Without it, a proxy that talks plain HTTP to gunicorn makes every
+# request look insecure, so the SSL redirect would loop and secure cookies would never come back.
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+# The health checks ask over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,6 +135,9 @@ FILE_UPLOAD_HANDLERS = [
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 A2D_MODEL_DIR = Path(os.environ.get("A2D_MODEL_DIR", VAR_DIR / "models"))
+# The model service (`processing.model_service`) that runs the networks for the workers; unset,
+# each worker loads the models itself.
+A2D_MODEL_SERVICE_URL = os.environ.get("A2D_MODEL_SERVICE_URL", "") or None
 A2D_MAX_UPLOAD_BYTES = int(float(os.environ.get("A2D_MAX_UPLOAD_MB", "200")) * 1024 * 1024)
 A2D_MIN_DURATION_S = float(os.environ.get("A2D_MIN_DURATION_S", "5"))
 A2D_MAX_DURATION_S = float(os.environ.get("A2D_MAX_DURATION_S", str(15 * 60)))
@@ -126,6 +148,9 @@ A2D_WORKER_HEARTBEAT_S = int(os.environ.get("A2D_WORKER_HEARTBEAT_S", "10"))
 # How often the workers' reconciler fails lost jobs and enqueues again jobs the queue lost: a
 # killed worker's job is failed within a minute (three missed beats, then at most one period).
 A2D_RECONCILE_EVERY_S = int(os.environ.get("A2D_RECONCILE_EVERY_S", "30"))
+# A file the worker touches at every heartbeat while it reaches Redis: its container's health
+# check reads the file's age (scripts/healthcheck.py). Unset, no file is written.
+A2D_WORKER_HEARTBEAT_FILE = os.environ.get("A2D_WORKER_HEARTBEAT_FILE", "") or None
 
 A2D_REDIS_URL = os.environ.get("A2D_REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -49,16 +50,33 @@ class ChartWorker(SimpleWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.job_monitoring_interval = settings.A2D_WORKER_HEARTBEAT_S
-        # Imported once, before the first job: librosa and TensorFlow take seconds.
+        # Imported once, before the first job: librosa and TensorFlow take seconds. With a model
+        # service the networks run there, and TensorFlow (300 MB) is never imported here.
         import processing.pipeline  # noqa: F401
-        import processing.transcription.adtof.network  # noqa: F401
+        if settings.A2D_MODEL_SERVICE_URL is None:
+            import processing.transcription.adtof.network  # noqa: F401
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return services.HEARTBEATS_TO_LAPSE * self.job_monitoring_interval
 
     def work(self, *args, **kwargs) -> bool:
         threading.Thread(target=self._reconcile_periodically, name="reconciler", daemon=True).start()
+        if settings.A2D_WORKER_HEARTBEAT_FILE:
+            threading.Thread(target=self._touch_liveness_file, name="liveness", daemon=True).start()
         return super().work(*args, **kwargs)
+
+    def _touch_liveness_file(self) -> None:
+        """Touch A2D_WORKER_HEARTBEAT_FILE every heartbeat while Redis answers: the container's
+        health check (scripts/healthcheck.py worker) reads its age. A thread, so that a long job
+        does not read as a dead worker; a worker that cannot reach its queue stops touching it."""
+        path = Path(settings.A2D_WORKER_HEARTBEAT_FILE)
+        while True:
+            try:
+                self.connection.ping()
+                path.touch()
+            except Exception:  # Redis away, or the file's folder: the health check will say so
+                logger.warning("The worker's liveness file %s was not renewed", path, exc_info=True)
+            time.sleep(settings.A2D_WORKER_HEARTBEAT_S)
 
     def _reconcile_periodically(self) -> None:
         period_s = settings.A2D_RECONCILE_EVERY_S

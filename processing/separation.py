@@ -37,8 +37,10 @@ from typing import Any
 
 import numpy as np
 
+from processing import inference
 from processing.audio import SAMPLE_RATE  # Spleeter's models work at the pipeline's rate
 from processing.errors import PipelineError
+from processing.inference import SegmentGeometry
 from processing.weights import with_download_retries
 
 MODEL_NAME = "4stems"
@@ -77,9 +79,11 @@ class _Model:
     session: Any  # tf.compat.v1.Session
     samples: Any  # placeholder, shape (None, 2)
     outputs: dict[str, Any]  # stem -> tensor, shape (None, 2)
-    frame_step: int  # samples between spectrogram frames (1024)
-    pad_frames: int  # frame_length // frame_step - 1: the frames' reach past their hop (3)
-    block_frames: int  # frames per U-Net block (512)
+    geometry: SegmentGeometry
+
+    def run(self, *, samples: np.ndarray, stems: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """{stem: (L, 2) float32} for one segment's `samples` (L, 2), as the class docstring says."""
+        return self.session.run({stem: self.outputs[stem] for stem in stems}, {self.samples: samples})
 
 
 def model_folder(*, model_dir: Path) -> Path:
@@ -138,6 +142,8 @@ def ensure_model(*, model_dir: Path) -> None:
     Raises:
         ModelMissingError: when the model is missing and cannot be downloaded.
     """
+    if inference.service_url() is not None:
+        return  # the model service holds the model; it says so itself if it cannot load it
     try:
         check_model_folder(model_dir=model_dir)
         return
@@ -229,14 +235,13 @@ def _build_model(*, folder: str) -> _Model:
         session=session,
         samples=samples,
         outputs=outputs,
-        frame_step=frame_step,
-        pad_frames=frame_length // frame_step - 1,
-        block_frames=params["T"],
+        geometry=SegmentGeometry(frame_step=frame_step, pad_frames=frame_length // frame_step - 1,
+                                 block_frames=params["T"]),
     )
 
 
 @functools.lru_cache(maxsize=1)
-def _load_model(*, folder: str) -> _Model:
+def load_model(*, folder: str) -> _Model:
     """The process's one restored model (an RQ worker runs one job at a time).
 
     maxsize=1: a different folder replaces the model instead of holding two in memory.
@@ -268,7 +273,9 @@ class Separator:
     """Separates songs into drums, bass, vocals and other with Spleeter's 4-stem model.
 
     Construction checks the model folder (cheap); the graph is built on the first
-    `separate` call and shared by every Separator of the process.
+    `separate` call and shared by every Separator of the process. Inside
+    `inference.model_service(url=...)` the segments are separated by the model service
+    instead, and this process neither reads the model folder nor builds the graph.
     """
 
     def __init__(self, *, model_dir: Path, segment_blocks: int = SEGMENT_BLOCKS) -> None:
@@ -276,7 +283,8 @@ class Separator:
         segment_blocks: U-Net blocks of 11.9 s per segment; peak memory grows with it."""
         if segment_blocks < 1:
             raise ValueError(f"segment_blocks must be at least 1, got {segment_blocks}")
-        check_model_folder(model_dir=model_dir)
+        if inference.service_url() is None:
+            check_model_folder(model_dir=model_dir)
         self._folder = str(model_folder(model_dir=model_dir).resolve())
         self._segment_blocks = segment_blocks
 
@@ -308,17 +316,21 @@ class Separator:
         unknown = {stem for stems in mixes.values() for stem in stems} - set(STEMS)
         if unknown:
             raise ValueError(f"unknown stems {sorted(unknown)}; the model gives {', '.join(STEMS)}")
-        model = _load_model(folder=self._folder)
+        if inference.service_url() is None:
+            model = load_model(folder=self._folder)
+            geometry, run = model.geometry, model.run
+        else:
+            geometry, run = inference.remote_separation_geometry(), inference.remote_separate_segment
         channels, n_samples = audio.shape
-        step, pad = model.frame_step, model.pad_frames
+        step, pad = geometry.frame_step, geometry.pad_frames
         ranges = segment_frames(
             n_samples=n_samples,
             frame_step=step,
             pad_frames=pad,
-            block_frames=model.block_frames,
+            block_frames=geometry.block_frames,
             blocks=self._segment_blocks,
         )
-        fetches = {stem: model.outputs[stem] for stem in {stem for stems in mixes.values() for stem in stems}}
+        wanted = tuple(sorted({stem for stems in mixes.values() for stem in stems}))
         outputs = {name: np.zeros((channels, n_samples), dtype=np.float32) for name in mixes}
         for first, last in ranges:
             # The samples under frames [first, last): they start before the song for the
@@ -327,7 +339,7 @@ class Separator:
             piece = np.zeros((end - start, 2), dtype=np.float32)
             inside = slice(max(start, 0), min(end, n_samples))
             piece[inside.start - start : inside.stop - start] = audio[:, inside].T  # mono fills both
-            separated = model.session.run(fetches, {model.samples: piece})
+            separated = run(samples=piece, stems=wanted)
             for name, stems in mixes.items():
                 for stem in stems:
                     estimate = separated[stem][inside.start - start : inside.stop - start].T

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 REDIS_PORT=${A2D_REDIS_PORT:-6380}
+export DJANGO_DEBUG=${DJANGO_DEBUG:-1}  # local development: settings are secure by default
 export A2D_REDIS_URL=${A2D_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
 mkdir -p var/redis
 

@@ -114,7 +114,7 @@ def test_graph_is_built_once_across_calls_and_separators(model_dir, monkeypatch)
     builds = []
     build = separation._build_model
     monkeypatch.setattr(separation, "_build_model", lambda *, folder: builds.append(folder) or build(folder=folder))
-    separation._load_model.cache_clear()
+    separation.load_model.cache_clear()
     audio = tones(3.0)
     first = Separator(model_dir=model_dir).separate(audio=audio, sample_rate=SAMPLE_RATE)
     second = Separator(model_dir=model_dir, segment_blocks=2).separate(audio=audio, sample_rate=SAMPLE_RATE)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from processing import inference
 from processing.audio import DecodedAudio
 from processing.lanes import Lane
 from processing.transcription.adtof import features, lanes, peaks
@@ -46,15 +47,22 @@ _last_analysis: list[tuple[weakref.ref, str, np.ndarray, np.ndarray]] = []
 
 
 def analyse(*, audio: DecodedAudio, model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(spectrogram (frames, 84), activations (frames, 5)) of `audio`, 100 frames per second."""
-    folder = str(ensure_model(spec=ADTOF_FRAME_RNN, model_dir=model_dir))
-    for samples, cached_folder, spectrogram, curves in _last_analysis:
-        if samples() is audio.samples and cached_folder == folder:
+    """(spectrogram (frames, 84), activations (frames, 5)) of `audio`, 100 frames per second.
+
+    Inside `inference.model_service(url=...)` the network runs in the model service, and this
+    process neither reads the weights nor builds the network.
+    """
+    service = inference.service_url()
+    source = service or str(ensure_model(spec=ADTOF_FRAME_RNN, model_dir=model_dir))
+    for samples, cached_source, spectrogram, curves in _last_analysis:
+        if samples() is audio.samples and cached_source == source:
             return spectrogram, curves
-    transcriber = load_transcriber(str(Path(folder) / WEIGHTS_PREFIX))
     spectrogram = features.log_filterbank_spectrogram(samples=audio.mono(), sample_rate=audio.sample_rate)
-    curves = transcriber.activations(features=spectrogram)
-    _last_analysis[:] = [(weakref.ref(audio.samples), folder, spectrogram, curves)]
+    if service:
+        curves = inference.remote_drum_activations(features=spectrogram)
+    else:
+        curves = load_transcriber(str(Path(source) / WEIGHTS_PREFIX)).activations(features=spectrogram)
+    _last_analysis[:] = [(weakref.ref(audio.samples), source, spectrogram, curves)]
     return spectrogram, curves
 
 

@@ -1,0 +1,164 @@
+"""Where the networks run: in this process, or in the model service (`processing.model_service`).
+
+A conversion runs inside `with model_service(url=...)`: with a URL, the Frame_RNN's
+activations and Spleeter's segments are computed by the service over HTTP, so that every
+worker of a host shares the service's one copy of the weights (and the service may run on a
+machine with an accelerator); without one (the default), this process loads the models
+itself. The choice is a context variable rather than a parameter because the networks sit
+deep inside the tracks and the separator, which take the same arguments either way.
+
+The wire format is NumPy's `.npy` (a single array) and `.npz` (named arrays), read with
+`allow_pickle=False`: nothing the other side sends can run code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import numpy as np
+
+from processing.errors import PipelineError
+
+ACTIVATIONS_PATH = "/v1/drum-activations"
+SEPARATION_PATH = "/v1/separation"
+HEALTH_PATH = "/health"
+NPY_TYPE = "application/x-npy"
+NPZ_TYPE = "application/x-npz"
+# A song's activations take 2-4 s, a separation segment about 1 s; a service slower than this
+# is stuck or swamped, and the job is better failed than left hanging.
+REQUEST_TIMEOUT_S = 120.0
+# Waits before each new attempt when the service is unreachable, overloaded (503) or behind a
+# proxy that lost it (502, 504): a restarting service is back within these 21 s.
+RETRY_DELAYS_S = (1.0, 4.0, 16.0)
+RETRIED_STATUSES = frozenset({502, 503, 504})
+
+logger = logging.getLogger(__name__)
+
+_service_url: ContextVar[str | None] = ContextVar("model_service_url", default=None)
+
+
+class ModelServiceError(PipelineError):
+    """The model service could not be reached or could not answer; the message names it."""
+
+
+@contextmanager
+def model_service(*, url: str | None) -> Iterator[None]:
+    """Run the networks of the code inside the block in the service at `url` (None: here)."""
+    token = _service_url.set(url.rstrip("/") if url else None)
+    try:
+        yield
+    finally:
+        _service_url.reset(token)
+
+
+def service_url() -> str | None:
+    """The model service the current conversion uses, or None when it loads the models itself."""
+    return _service_url.get()
+
+
+def encode_array(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def decode_array(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def encode_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def _request(*, url: str, data: bytes | None = None, content_type: str = NPY_TYPE,
+             timeout_s: float = REQUEST_TIMEOUT_S) -> bytes:
+    """The body of the service's answer to a GET (no data) or POST, retried with backoff while the
+    service is unreachable or overloaded. Raises ModelServiceError naming the service."""
+    service = url.split("/v1/")[0].split(HEALTH_PATH)[0]
+    for attempt, delay_s in enumerate((*RETRY_DELAYS_S, None), start=1):
+        request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type} if data else {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                return response.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")[:300]
+            if error.code not in RETRIED_STATUSES or delay_s is None:
+                raise ModelServiceError(
+                    f"The model service at {service} refused the request (HTTP {error.code}: {detail}). "
+                    "Try again later; if it keeps failing, the service's log says why."
+                ) from error
+            reason = f"HTTP {error.code}: {detail}"
+        except (urllib.error.URLError, OSError) as error:  # refused, reset, timed out
+            reason = str(getattr(error, "reason", error))
+            if delay_s is None:
+                raise ModelServiceError(
+                    f"The model service at {service} did not answer after {attempt} tries ({reason}). "
+                    "Try again later; an operator should check that the service runs (`make health`)."
+                ) from error
+        logger.warning("The model service at %s failed (%s); trying again in %.0f s", service, reason, delay_s)
+        time.sleep(delay_s)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def remote_drum_activations(*, features: np.ndarray) -> np.ndarray:
+    """The service's Frame_RNN activations (frames, 5) for `features` (frames, 84), 100 frames/s."""
+    url = service_url()
+    if url is None:
+        raise RuntimeError("remote_drum_activations needs a model service (inside `model_service(url=...)`)")
+    activations = decode_array(_request(url=url + ACTIVATIONS_PATH,
+                                        data=encode_array(features.astype(np.float32))))
+    if activations.shape != (len(features), 5):
+        raise ModelServiceError(f"The model service at {url} answered activations of shape {activations.shape} "
+                                f"for {len(features)} frames.")
+    return activations
+
+
+@dataclass(frozen=True)
+class SegmentGeometry:
+    """How Spleeter's graph cuts samples into spectrogram frames (see `processing.separation`).
+
+    frame_step: samples between frames (1024); pad_frames: the frames' reach past their hop (3);
+    block_frames: frames per U-Net block (512).
+    """
+
+    frame_step: int
+    pad_frames: int
+    block_frames: int
+
+
+def remote_separation_geometry() -> SegmentGeometry:
+    """The segment geometry of the service's Spleeter model (from its /health report)."""
+    url = service_url()
+    report = json.loads(_request(url=url + HEALTH_PATH))
+    spleeter = report.get("models", {}).get("spleeter-4stems", {})
+    if not spleeter.get("loaded"):
+        raise ModelServiceError(f"The model service at {url} has not loaded Spleeter's model: "
+                                f"{spleeter.get('error', 'it is still loading')}.")
+    return SegmentGeometry(**spleeter["geometry"])
+
+
+def remote_separate_segment(*, samples: np.ndarray, stems: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Spleeter's overlap-added output per stem, each (L, 2) float32, for one segment's samples (L, 2)."""
+    url = service_url()
+    separated = decode_arrays(_request(url=f"{url}{SEPARATION_PATH}?stems={','.join(stems)}",
+                                       data=encode_array(samples.astype(np.float32))))
+    if set(separated) != set(stems) or any(array.shape != samples.shape for array in separated.values()):
+        raise ModelServiceError(f"The model service at {url} answered stems {sorted(separated)} "
+                                f"that do not match the request for {list(stems)}.")
+    return separated
