@@ -5,22 +5,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/var/numba-cache
-SYSTEM_PACKAGES := ffmpeg redis-server chromium npm
+# docker-compose (Debian's v1) only checks docker-compose.yml in the tests; deployments use `docker compose` when Docker has it.
+SYSTEM_PACKAGES := ffmpeg redis-server chromium npm docker-compose
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+SERVICES := web worker models
 # axe-core, which the browser tests inject to check accessibility (package-lock.json pins it).
 AXE := node_modules/axe-core/axe.min.js
 # Spleeter pins `tensorflow`, not tensorflow-cpu: it is installed without its own pins.
 SPLEETER_VERSION := 2.4.2
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/audio2dtx
 
-.PHONY: help setup system-packages run test test-postgres build start stop logs health clean
+.PHONY: help setup system-packages run run-interactive test test-postgres build fetch-models start stop logs logs-web logs-worker logs-models health clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: system-packages $(STAMP) $(AXE) ## Install what is missing: FFmpeg, redis-server, Chromium, npm (apt), the Python packages (.venv) and axe-core (npm)
+setup: system-packages $(STAMP) $(AXE) ## Install what is missing: FFmpeg, redis-server, Chromium, npm, docker-compose (apt), the Python packages (.venv) and axe-core (npm)
 	@mkdir -p var $(NUMBA_CACHE_DIR)
 
-system-packages: ## Install FFmpeg, redis-server, Chromium and npm with apt where their programs are missing
+system-packages: ## Install FFmpeg, redis-server, Chromium, npm and docker-compose with apt where their programs are missing
 	@bash scripts/install-system-packages.sh $(SYSTEM_PACKAGES)
 
 $(STAMP): requirements.txt constraints.txt
@@ -45,20 +48,39 @@ test: setup ## Run the tests (SQLite; they start their own redis-server and RQ w
 test-postgres: setup ## Run the tests against PostgreSQL (POSTGRES_TEST_URL, default: local server, user postgres)
 	A2D_MODEL_DIR=$${A2D_MODEL_DIR:-$(abspath ../shared/models)} DATABASE_URL=$(POSTGRES_TEST_URL) $(PY) -m pytest
 
-build: ## Build the Docker images
-	docker compose build
+run-interactive: setup ## Convert SONG=path in the terminal, asking for the chart's header (title, artist, charter, genre, ...)
+	@test -n "$(SONG)" || { echo "Usage: make run-interactive SONG=path/to/song.mp3 [OUT=charts]"; exit 1; }
+	DJANGO_DEBUG=1 A2D_MODEL_DIR=$${A2D_MODEL_DIR:-var/models} $(PY) manage.py convert --interactive "$(SONG)" --out "$(or $(OUT),charts)"
 
-start: ## Start the Docker deployment (web, worker, redis, postgres) in the background
-	docker compose up -d
+build: ## Build the Docker image (web, worker and model service share it)
+	$(COMPOSE) build
+
+fetch-models: ## Download the model weights into the deployment's models volume (once, before the first start)
+	$(COMPOSE) run --rm fetch-models
+
+start: ## Start the Docker deployment (web, worker, model service, Redis, PostgreSQL) in the background
+	$(COMPOSE) up -d
 
 stop: ## Stop the Docker deployment
-	docker compose down
+	$(COMPOSE) down
 
 logs: ## Follow the Docker deployment's logs
-	docker compose logs -f
+	$(COMPOSE) logs -f
 
-health: ## Ask the running app whether its database and Redis are reachable
-	@curl -fsS http://127.0.0.1:8000/healthz/ && echo || { echo "unhealthy or not running"; exit 1; }
+logs-web: ## Follow the web server's logs (the old logs-main)
+	$(COMPOSE) logs -f web
+
+logs-worker: ## Follow the worker's logs
+	$(COMPOSE) logs -f worker
+
+logs-models: ## Follow the model service's logs (the old logs-magenta)
+	$(COMPOSE) logs -f models
+
+health: ## Run each service's own health check (web, worker, model service) in the deployment
+	@$(COMPOSE) ps
+	@status=0; for service in $(SERVICES); do \
+	  $(COMPOSE) exec -T $$service python scripts/healthcheck.py $$service || status=1; \
+	done; exit $$status
 
 clean: ## Remove caches and collected static files (keeps var/ data: songs, database)
 	rm -rf staticfiles .pytest_cache var/numba-cache

@@ -40,6 +40,8 @@ REQUEST_TIMEOUT_S = 120.0
 # proxy that lost it (502, 504): a restarting service is back within these 21 s.
 RETRY_DELAYS_S = (1.0, 4.0, 16.0)
 RETRIED_STATUSES = frozenset({502, 503, 504})
+# Enough of the service's own words to name what is missing, not a whole error page.
+MAX_DETAIL_CHARS = 600
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +88,17 @@ def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
         return {name: archive[name] for name in archive.files}
 
 
-def _request(*, url: str, data: bytes | None = None, content_type: str = NPY_TYPE,
-             timeout_s: float = REQUEST_TIMEOUT_S) -> bytes:
+def _request(*, url: str, data: bytes | None = None, content_type: str = NPY_TYPE) -> bytes:
     """The body of the service's answer to a GET (no data) or POST, retried with backoff while the
     service is unreachable or overloaded. Raises ModelServiceError naming the service."""
     service = url.split("/v1/")[0].split(HEALTH_PATH)[0]
     for attempt, delay_s in enumerate((*RETRY_DELAYS_S, None), start=1):
         request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type} if data else {})
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
                 return response.read()
         except urllib.error.HTTPError as error:
-            detail = error.read().decode("utf-8", "replace")[:300]
+            detail = error.read().decode("utf-8", "replace")[:MAX_DETAIL_CHARS]
             if error.code not in RETRIED_STATUSES or delay_s is None:
                 raise ModelServiceError(
                     f"The model service at {service} refused the request (HTTP {error.code}: {detail}). "
@@ -143,14 +144,8 @@ class SegmentGeometry:
 
 
 def remote_separation_geometry() -> SegmentGeometry:
-    """The segment geometry of the service's Spleeter model (from its /health report)."""
-    url = service_url()
-    report = json.loads(_request(url=url + HEALTH_PATH))
-    spleeter = report.get("models", {}).get("spleeter-4stems", {})
-    if not spleeter.get("loaded"):
-        raise ModelServiceError(f"The model service at {url} has not loaded Spleeter's model: "
-                                f"{spleeter.get('error', 'it is still loading')}.")
-    return SegmentGeometry(**spleeter["geometry"])
+    """The segment geometry of the service's Spleeter model."""
+    return SegmentGeometry(**json.loads(_request(url=service_url() + SEPARATION_PATH)))
 
 
 def remote_separate_segment(*, samples: np.ndarray, stems: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -11,8 +11,9 @@ Endpoints:
   loaded; JSON {"ready": bool, "models": {name: {"loaded", "digest", "error", ...}}}.
 - POST /v1/drum-activations: body (frames, 84) float32 .npy, the log-filterbank features;
   answers (frames, 5) float32 .npy, the Frame_RNN's activations.
+- GET /v1/separation: the segment geometry, {"frame_step", "pad_frames", "block_frames"}.
 - POST /v1/separation?stems=drums,bass: body (L, 2) float32 .npy, one segment's samples cut as
-  `processing.separation` cuts them (geometry in /health); answers an .npz with one (L, 2)
+  `processing.separation` cuts them (GET /v1/separation); answers an .npz with one (L, 2)
   float32 array per stem.
 
 A small WSGI app rather than a model server (TF Serving, Triton): both networks need code
@@ -121,6 +122,8 @@ class ModelService:
                 return self._health(start_response)
             if path == ACTIVATIONS_PATH and method == "POST":
                 return self._drum_activations(environ, start_response)
+            if path == SEPARATION_PATH and method == "GET":
+                return self._separation_geometry(start_response)
             if path == SEPARATION_PATH and method == "POST":
                 return self._separation(environ, start_response)
             return _text(start_response, "404 Not Found", f"No {method} {path} here.")
@@ -129,10 +132,8 @@ class ModelService:
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         ready = all(status["loaded"] for status in self._status.values())
-        body = json.dumps({"ready": ready, "models": self._status}).encode()
-        start_response("200 OK" if ready else "503 Service Unavailable",
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
+        return _json(start_response, "200 OK" if ready else "503 Service Unavailable",
+                     {"ready": ready, "models": self._status})
 
     def _unavailable(self, name: str, start_response: StartResponse) -> Iterable[bytes]:
         reason = self._status[name].get("error", "it is still loading")
@@ -147,6 +148,11 @@ class ModelService:
         with self._locks[ADTOF_MODEL]:
             activations = self._transcriber.activations(features=features.astype(np.float32))
         return _npy(start_response, encode_array(activations))
+
+    def _separation_geometry(self, start_response: StartResponse) -> Iterable[bytes]:
+        if self._spleeter is None:
+            return self._unavailable(SPLEETER_MODEL, start_response)
+        return _json(start_response, "200 OK", self._status[SPLEETER_MODEL]["geometry"])
 
     def _separation(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self._spleeter is None:
@@ -178,6 +184,12 @@ def _read_array(environ: dict[str, Any]) -> np.ndarray:
 
 def _npy(start_response: StartResponse, body: bytes) -> Iterable[bytes]:
     start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _json(start_response: StartResponse, status: str, content: Any) -> Iterable[bytes]:
+    body = json.dumps(content).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
 
