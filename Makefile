@@ -50,7 +50,7 @@ test-postgres: setup ## Run the tests against PostgreSQL (POSTGRES_TEST_URL, def
 
 run-interactive: setup ## Convert SONG=path in the terminal, asking for the chart's header (title, artist, charter, genre, ...)
 	@test -n "$(SONG)" || { echo "Usage: make run-interactive SONG=path/to/song.mp3 [OUT=charts]"; exit 1; }
-	DJANGO_DEBUG=1 A2D_MODEL_DIR=$${A2D_MODEL_DIR:-var/models} $(PY) manage.py convert --interactive "$(SONG)" --out "$(or $(OUT),charts)"
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py convert --interactive "$(SONG)" --out "$(or $(OUT),charts)"
 
 build: ## Build the Docker image (web, worker and model service share it)
 	$(COMPOSE) build

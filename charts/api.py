@@ -29,8 +29,12 @@ def chart_summary(*, request: HttpRequest, version: ChartVersion) -> dict:
 
 
 def chart_detail(*, request: HttpRequest, version: ChartVersion) -> dict:
-    """The summary plus the track's settings, the notes per lane and the vote tallies."""
+    """The summary plus the header's genre, charter and comment, the track's settings, the
+    notes per lane and the vote tallies."""
     return chart_summary(request=request, version=version) | {
+        "genre": version.song.genre,
+        "charter": version.song.charter,
+        "comment": version.song.comment,
         "settings": version.parameters,
         "note_counts": version.note_counts,
         "votes_up": version.votes_up,

@@ -1,14 +1,18 @@
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.core.validators import MaxValueValidator
 
-from charts.models import ChartVersion, Report
+from charts.models import CHARTER_MAX_LENGTH, COMMENT_MAX_LENGTH, GENRE_MAX_LENGTH, ChartVersion, Report
 from charts.selectors import BrowseFilters
 from charts.services import MODERATION_RULES, probe_upload
 from processing.audio import AudioProbe
-from processing.pipeline import BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, default_options
+from processing.pipeline import (BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, LEVEL_PARAMETER, LEVEL_SCALE,
+                                 MAX_LEVEL, MIN_LEVEL, TEMPO_PARAMETERS, default_options)
+from processing.rhythm import METER_BEATS
 from processing.transcription import TRACKS, default_track
 
 ACCEPTED_TYPES = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,.opus,.webm,audio/*"
@@ -54,6 +58,14 @@ class PackageOptionsForm(forms.Form):
         }
 
 
+class OneLineField(forms.CharField):
+    """Plain text for one line of a chart's header: line breaks and runs of spaces become one
+    space (the writer also turns ';', which starts a DTX comment, into ',')."""
+
+    def to_python(self, value):
+        return " ".join(super().to_python(value).split())
+
+
 class SongUploadForm(PackageOptionsForm):
     upload = forms.FileField(
         label="Song file",
@@ -62,7 +74,12 @@ class SongUploadForm(PackageOptionsForm):
     )
     title = forms.CharField(max_length=200, required=False, help_text="Left empty: taken from the file's tags.")
     artist = forms.CharField(max_length=200, required=False, help_text="Left empty: taken from the file's tags.")
-    field_order = ["upload", "title", "artist", "track", "bgm", "input", "song_chips"]
+    genre = OneLineField(max_length=GENRE_MAX_LENGTH, required=False)
+    charter = OneLineField(label="Charted by", max_length=CHARTER_MAX_LENGTH, required=False,
+                           help_text="Your name in the chart's comment. Left empty: no name.")
+    comment = OneLineField(max_length=COMMENT_MAX_LENGTH, required=False,
+                           help_text="One line, shown in DTXMania's song list.")
+    field_order = ["upload", "title", "artist", "genre", "charter", "comment", "track", "bgm", "input", "song_chips"]
 
     def __init__(self, *args, upload_refused: str = "", **kwargs):
         """upload_refused: why the upload was stopped while it was read (charts.uploads)."""
@@ -81,12 +98,20 @@ class SongUploadForm(PackageOptionsForm):
 
 
 class RerunForm(PackageOptionsForm):
-    """A new chart version of a song: another track, other options, or corrections to the tempo."""
+    """A new chart version of a song: another track, other options, or corrections to the tempo,
+    the meter or MASTER's level."""
 
     bpm = forms.FloatField(label="Tempo (BPM)", required=False, min_value=30, max_value=300,
                            help_text="Left empty: detected.")
     first_downbeat_s = forms.FloatField(label="First downbeat (s)", required=False, min_value=0,
                                         help_text="Where bar 1 starts in the song. Left empty: detected.")
+    meter = forms.ChoiceField(label="Meter", required=False, choices=[("", "Detected")] + [(m, m) for m in METER_BEATS],
+                              help_text="A 6/8 bar is six eighths: three quarter-note beats, the tempo counted "
+                                        "in quarter notes.")
+    level = forms.DecimalField(label="MASTER level", required=False, min_value=Decimal(MIN_LEVEL) / LEVEL_SCALE,
+                               max_value=Decimal(MAX_LEVEL) / LEVEL_SCALE, decimal_places=2,
+                               help_text="1.00 to 9.99; the easier levels keep their distance below it. "
+                                         "Left empty: detected.")
 
     def __init__(self, *args, song_duration_s: float, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,12 +120,14 @@ class RerunForm(PackageOptionsForm):
         self.fields["first_downbeat_s"].widget.attrs["max"] = song_duration_s
 
     def parameters(self) -> dict:
-        tempo = {name: self.cleaned_data[name] for name in ("bpm", "first_downbeat_s")
-                 if self.cleaned_data.get(name) is not None}
-        return {**self.package_parameters(), **tempo}
+        """The version's parameters; a correction left empty is left out (detected)."""
+        tempo = {name: self.cleaned_data[name] for name in TEMPO_PARAMETERS
+                 if self.cleaned_data.get(name) not in (None, "")}
+        level = self.cleaned_data.get("level")
+        return {**self.package_parameters(), **tempo,
+                **({LEVEL_PARAMETER: int(level * LEVEL_SCALE)} if level is not None else {})}
 
 
-LEVEL_SCALE = 100  # DTXMania shows #DLEVEL 350 as 3.50
 SORT_CHOICES = [("newest", "Newest"), ("downloads", "Most downloaded"), ("rating", "Best rated")]
 
 

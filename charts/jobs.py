@@ -29,6 +29,7 @@ from charts import services
 from charts.models import ChartVersion
 from charts.retry import TRANSIENT_ERRORS, with_retries
 from processing.errors import PipelineError, error_chain, storage_problem
+from processing.inference import model_service
 from processing.pipeline import convert
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def process_chart_version(version_id: int) -> None:
         logger.info("Chart version %s is no longer queued (failed as lost, or already run); the job stops", version_id)
         return
     try:
-        with tempfile.TemporaryDirectory(prefix="a2d-job-") as work:
+        with (tempfile.TemporaryDirectory(prefix="a2d-job-") as work,
+              model_service(url=settings.A2D_MODEL_SERVICE_URL)):
             result = convert(
                 source=Path(version.song.upload.path),
                 out_path=Path(work) / f"chart-{version.pk}.zip",
@@ -56,6 +58,9 @@ def process_chart_version(version_id: int) -> None:
                 model_dir=settings.A2D_MODEL_DIR,
                 title=version.song.title,
                 artist=version.song.artist,
+                genre=version.song.genre,
+                charter=version.song.charter,
+                comment=version.song.comment,
                 parameters=version.parameters,
                 max_duration_s=settings.A2D_MAX_DURATION_S,
                 on_progress=lambda stage, fraction: _record_progress(version=version, stage=stage, fraction=fraction),

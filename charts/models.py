@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from processing.pipeline import BGM_DRUMLESS
+from processing.pipeline import BGM_DRUMLESS, LEVEL_PARAMETER, LEVEL_SCALE
 
 DIFFICULTY_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")
 SHARE_TOKEN_BYTES = 16  # 128 bits: an unlisted chart's link cannot be guessed
@@ -22,6 +22,11 @@ LEVEL_COLUMNS = {label: f"level_{label.lower()}" for label in DIFFICULTY_LABELS}
 BROWSE_FILTER_COLUMNS = ["track", "bpm", "duration_s", "notes_per_second", *LEVEL_COLUMNS.values()]
 # Browse and the API list only these: public, not moderated away, and finished.
 LISTED = Q(visibility="public", moderation="visible", status="done")
+# The song's lines of each .dtx header (#GENRE, and the charter and comment in #COMMENT):
+# short enough to read in DTXMania's song list.
+GENRE_MAX_LENGTH = 64
+CHARTER_MAX_LENGTH = 100
+COMMENT_MAX_LENGTH = 300
 
 
 def search_text_for(*, title: str, artist: str, uploader: str) -> str:
@@ -62,6 +67,10 @@ class Song(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="songs")
     title = models.CharField(max_length=200)
     artist = models.CharField(max_length=200, blank=True)
+    # Written into every chart version's header (processing.pipeline.convert).
+    genre = models.CharField(max_length=GENRE_MAX_LENGTH, blank=True)
+    charter = models.CharField(max_length=CHARTER_MAX_LENGTH, blank=True)
+    comment = models.CharField(max_length=COMMENT_MAX_LENGTH, blank=True)
     upload = models.FileField(upload_to=song_upload_path)
     original_filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -182,6 +191,12 @@ class ChartVersion(models.Model):
     def level_display(self) -> list[tuple[str, str]]:
         """(label, "x.xx") per difficulty, easiest first, as DTXMania shows #DLEVEL."""
         return [(label, f"{self.levels[label] / 100:.2f}") for label in self.difficulty_labels]
+
+    @property
+    def level_override_display(self) -> str | None:
+        """MASTER's level as its owner set it ("x.xx"), or None when it was detected."""
+        level = self.parameters.get(LEVEL_PARAMETER)
+        return None if level is None else f"{level / LEVEL_SCALE:.2f}"
 
     @property
     def has_drumless_bgm(self) -> bool:

@@ -213,11 +213,15 @@ def song_create(
     title: str,
     artist: str,
     track: str,
+    genre: str = "",
+    charter: str = "",
+    comment: str = "",
     parameters: dict[str, Any] | None = None,
 ) -> ChartVersion:
     """Store the upload as a Song and queue its first chart version.
 
-    Title and artist fall back to the file's tags, then to its name. Raises Banned for a
+    Title and artist fall back to the file's tags, then to its name. Genre, charter and
+    comment go into the header of every chart version of the song. Raises Banned for a
     banned user and ValidationError past the quotas of songs and of jobs, before storing
     anything. If anything fails, the stored file is removed with the rolled-back rows.
     """
@@ -227,6 +231,9 @@ def song_create(
         owner=owner,
         title=(title or info.title or Path(uploaded_file.name).stem)[:200],
         artist=(artist or info.artist)[:200],
+        genre=genre,
+        charter=charter,
+        comment=comment,
         original_filename=Path(uploaded_file.name).name[:255],
         sha256=_sha256(uploaded_file),
         duration_s=info.duration_s,

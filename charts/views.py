@@ -103,6 +103,9 @@ def song_upload(request: HttpRequest) -> HttpResponse:
                 info=form.probe,
                 title=form.cleaned_data["title"],
                 artist=form.cleaned_data["artist"],
+                genre=form.cleaned_data["genre"],
+                charter=form.cleaned_data["charter"],
+                comment=form.cleaned_data["comment"],
                 track=form.cleaned_data["track"],
                 parameters=form.package_parameters(),
             )

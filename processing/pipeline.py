@@ -39,8 +39,13 @@ SILENCE_RMS = 1e-4
 # The drum tracker's beats and downbeats need this track's network (its weights); without
 # them the tempo map is librosa's global tempo fitted to the hits.
 DRUM_TEMPO_TRACK = "adtof"
-# Parameters that steer the tempo map rather than the track: a user's corrections on rerun.
-TEMPO_PARAMETERS = ("bpm", "first_downbeat_s")
+# Parameters that steer the tempo map rather than the track: a user's corrections on rerun
+# (rhythm.override_tempo_map). The meter is "4/4", "3/4" or "6/8" (rhythm.METER_BEATS).
+TEMPO_PARAMETERS = ("bpm", "first_downbeat_s", "meter")
+# The user's #DLEVEL for MASTER, on DTXMania's x.xx scale as an integer (650 shows as 6.50).
+LEVEL_PARAMETER = "level"
+LEVEL_SCALE = 100
+MIN_LEVEL, MAX_LEVEL = 100, 999
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ def convert(
     model_dir: Path,
     title: str,
     artist: str = "",
+    genre: str = "",
+    charter: str = "",
+    comment: str = "",
     parameters: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
     max_duration_s: float = audio.MAX_DURATION_S,
@@ -96,6 +104,11 @@ def convert(
     """Convert the song at `source` into a DTX package zip at `out_path`.
 
     No more than `max_duration_s` of the song is decoded; a song that runs longer raises AudioError.
+    title, artist, genre: the .dtx headers of the same names; charter and comment go into
+    #COMMENT with the track's name (header_comment).
+    parameters: the track's settings, PackageOptions, the tempo map's corrections
+    (TEMPO_PARAMETERS) and MASTER's level (LEVEL_PARAMETER); a correction or level that is
+    None is not given: the detected one stays.
 
     on_progress(stage, fraction) is called as each stage starts and ends; fraction is the
     share of the whole job done, 0..1. Raises PipelineError for problems the user can fix.
@@ -103,7 +116,8 @@ def convert(
     report = on_progress or (lambda stage, fraction: None)
     track = get_track(track_name)
     parameters = dict(parameters or {})
-    tempo_overrides = {name: parameters.pop(name) for name in TEMPO_PARAMETERS if parameters.get(name) is not None}
+    tempo_overrides = {name: value for name in TEMPO_PARAMETERS if (value := parameters.pop(name, None)) is not None}
+    master_level = parameters.pop(LEVEL_PARAMETER, None)
     options = PackageOptions.pop_from(parameters)
     ends = STAGE_ENDS_WITH_SEPARATION if options.needs_separation else STAGE_ENDS_WITHOUT_SEPARATION
 
@@ -154,17 +168,21 @@ def convert(
         report(STAGE_WRITING, ends[STAGE_TRANSCRIBING])
         chart = arrange(hits=hits, tempo_map=tempo_map)
         leveled = leveled_difficulties(chart=chart)
+        levels = [level for _, _, level in leveled]
+        if master_level is not None:
+            levels = override_levels(levels=levels, master_level=master_level)
+        dtx_comment = header_comment(charter=charter, comment=comment, track_name=track.name)
         difficulties = [
             Difficulty(
                 label=spec.label, file_name=spec.file_name, level=level,
                 dtx_text=write_dtx(
                     chart=reduced,
-                    header=DtxHeader(title=title, artist=artist, level=level, preview=PREVIEW_FILE,
-                                     comment=f"Audio2DTX track {track.name}"),
+                    header=DtxHeader(title=title, artist=artist, genre=genre, comment=dtx_comment, level=level,
+                                     preview=PREVIEW_FILE),
                     sounds=chip_sounds(),
                 ),
             )
-            for spec, reduced, level in leveled
+            for (spec, reduced, _), level in zip(leveled, levels)
         ]
         master = leveled[-1][1]
         song_chips = (
@@ -185,6 +203,26 @@ def convert(
             quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
             warnings=decoded.warnings,
         )
+
+
+def header_comment(*, charter: str, comment: str, track_name: str) -> str:
+    """A chart's #COMMENT: who charted it, the user's comment, then the track that transcribed
+    it, e.g. "Charted by Kim. Live take (Audio2DTX track adtof)"; with neither charter nor
+    comment, just "Audio2DTX track adtof"."""
+    credit = f"Charted by {charter.rstrip('.')}." if charter else ""
+    said = " ".join(part for part in (credit, comment) if part)
+    made_by = f"Audio2DTX track {track_name}"
+    return f"{said} ({made_by})" if said else made_by
+
+
+def override_levels(*, levels: list[int], master_level: int) -> list[int]:
+    """`levels` (#DLEVEL as integers, BASIC..MASTER) moved so that MASTER's is `master_level`:
+    each lower difficulty keeps its distance below MASTER but stays at MIN_LEVEL or above, so
+    levels that would sink under it all meet there. Raises ValueError outside MIN_LEVEL..MAX_LEVEL."""
+    if not MIN_LEVEL <= master_level <= MAX_LEVEL:
+        raise ValueError(f"level {master_level} is outside {MIN_LEVEL}..{MAX_LEVEL}")
+    shift = master_level - levels[-1]
+    return [max(MIN_LEVEL, level + shift) for level in levels[:-1]] + [master_level]
 
 
 def default_options(*, model_dir: Path, bgm: str | None = None) -> PackageOptions:

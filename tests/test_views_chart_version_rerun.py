@@ -41,6 +41,24 @@ def test_rerun_rejects_bad_values_and_other_users(client, user, other_user, groo
 
 
 @pytest.mark.django_db
+def test_rerun_takes_a_meter_and_a_master_level_from_the_scale(logged_in_client, groove_file):
+    first = upload(logged_in_client, groove_file[0])
+    url = reverse("chart-version-rerun", args=[first.song_id])
+    for refused, message in (({"meter": "5/4"}, "Select a valid choice"),
+                             ({"level": "10"}, "less than or equal to 9.99"),
+                             ({"level": "0.99"}, "greater than or equal to 1"),
+                             ({"level": "6.505"}, "no more than 2 decimal places")):
+        response = logged_in_client.post(url, {"track": "spectral", **refused})
+        assert response.status_code == 400 and message in response.content.decode(), refused
+    assert ChartVersion.objects.count() == 1
+    response = logged_in_client.post(url, {"track": "spectral", "meter": "6/8", "level": "1", "bgm": "original",
+                                           "input": "mix"})
+    assert response.status_code == 302
+    rerun = ChartVersion.objects.latest("id")
+    assert rerun.parameters == {"meter": "6/8", "level": 100, "bgm": "original", "input": "mix", "song_chips": False}
+
+
+@pytest.mark.django_db
 def test_rerun_reuses_the_upload_and_leaves_earlier_versions_alone(logged_in_client, groove_file, media_root):
     first = upload(logged_in_client, groove_file[0])
     uploads = sorted((media_root / "songs").rglob("*"))

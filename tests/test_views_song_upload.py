@@ -125,6 +125,19 @@ def test_title_and_artist_come_from_tags(logged_in_client, tmp_path, groove_file
     assert (song.title, song.artist) == ("Tagged Title", "Tagged Artist")
 
 
+@pytest.mark.django_db
+def test_header_fields_are_one_line_each_and_length_limited(logged_in_client, media_root, groove_file):
+    with open(groove_file[0], "rb") as handle:
+        response = logged_in_client.post(reverse("song-upload"), {"upload": handle, "track": "spectral",
+                                                                  "genre": "Math\nRock", "comment": "x" * 301})
+    _assert_refused(response, media_root, "at most 300 characters")
+    with open(groove_file[0], "rb") as handle:
+        logged_in_client.post(reverse("song-upload"), {"upload": handle, "track": "spectral", "genre": "Math\nRock",
+                                                       "charter": " Kim\r\n Lee ", "comment": "x" * 300})
+    song = Song.objects.get()
+    assert (song.genre, song.charter, song.comment) == ("Math Rock", "Kim Lee", "x" * 300)
+
+
 class _WatchedBody(io.BytesIO):
     """A request body that notes, at every read, the largest temporary upload file in
     `folder`: the most the server ever kept of the file while reading it."""

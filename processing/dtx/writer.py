@@ -11,6 +11,7 @@ upbeat sits on a downbeat of the music.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
@@ -41,6 +42,9 @@ BGM_CHIP_ID = "01"
 
 @dataclass(frozen=True)
 class DtxHeader:
+    """The header lines of a .dtx; text is written on one line each (_header_value), empty
+    fields are left out."""
+
     title: str
     artist: str = ""
     level: int = 0  # DTXMania's x.xx scale as an integer: 650 shows as 6.50
@@ -81,14 +85,21 @@ def write_dtx(*, chart: Chart, header: DtxHeader, sounds: ChipSounds) -> str:
 
 
 def _header_lines(*, header: DtxHeader, bpm: float) -> list[str]:
-    lines = [f"#TITLE: {safe_header_value(header.title)}"]
+    lines = [f"#TITLE: {_header_value(header.title)}"]
     for name, value in (("ARTIST", header.artist), ("GENRE", header.genre), ("COMMENT", header.comment),
                         ("PREVIEW", header.preview)):
+        value = _header_value(value)
         if value:
-            lines.append(f"#{name}: {safe_header_value(value)}")
+            lines.append(f"#{name}: {value}")
     lines.append(f"#BPM: {_format_bpm(bpm)}")
     lines.append(f"#DLEVEL: {int(header.level)}")
     return lines
+
+
+def _header_value(value: str) -> str:
+    """`value` as DTXMania reads a header: safe_header_value (one line, no ';'), with control
+    characters pasted into a form (which DTXMania shows as boxes) turned into spaces."""
+    return safe_header_value("".join(" " if unicodedata.category(char) == "Cc" else char for char in value))
 
 
 def _format_bpm(bpm: float) -> str:

@@ -15,6 +15,10 @@ from processing.errors import AudioError
 from processing.rhythm import drum_tempo, segments
 
 BEATS_PER_BAR = 4
+# Beats (quarter notes) in a bar of each meter a user may set. A 6/8 bar's six eighths are
+# three quarter-note beats: the arrangement grid's eighths and sixteenths of a beat hold them
+# exactly, so 6/8 is written like 3/4 (DTX has no time signature, only bar lengths).
+METER_BEATS = {"4/4": 4, "3/4": 3, "6/8": 3}
 ANALYSIS_HOP = 441  # 10 ms at 44.1 kHz
 MIN_BEATS = 4
 # Grid refinement fits onsets to sixteenth notes; onsets further than this fraction of a
@@ -164,17 +168,32 @@ def refit_to_onsets(*, tempo_map: TempoMap, onset_times: np.ndarray, duration_s:
 
 
 def override_tempo_map(
-    *, tempo_map: TempoMap, duration_s: float, bpm: float | None = None, first_downbeat_s: float | None = None
+    *, tempo_map: TempoMap, duration_s: float, bpm: float | None = None, first_downbeat_s: float | None = None,
+    meter: str | None = None,
 ) -> TempoMap:
-    """A constant-tempo map at the user's `bpm` with a bar starting at `first_downbeat_s`
-    (seconds); whichever is not given comes from `tempo_map`."""
+    """`tempo_map` with the user's corrections; whichever is not given comes from `tempo_map`.
+
+    bpm, first_downbeat_s: a constant-tempo map at `bpm` with a bar starting at
+        `first_downbeat_s` (seconds).
+    meter: "4/4", "3/4" or "6/8" (METER_BEATS): every bar has that many beats. Given alone,
+        it keeps the detected beats, their tempo changes and the first downbeat.
+    Raises ValueError for a meter not in METER_BEATS.
+    """
+    if meter is not None and meter not in METER_BEATS:
+        raise ValueError(f"meter {meter!r} is not one of {', '.join(METER_BEATS)}")
+    beats_per_bar = METER_BEATS[meter] if meter is not None else tempo_map.beats_per_bar
+    if bpm is None and first_downbeat_s is None:
+        if meter is None:
+            return tempo_map
+        # The tracker's odd bars go with its meter: the user says every bar is alike.
+        return TempoMap(beat_times=tempo_map.beat_times, first_downbeat=tempo_map.first_downbeat,
+                        beats_per_bar=beats_per_bar)
     period = 60.0 / (bpm or tempo_map.mean_bpm)
     downbeat_s = (float(tempo_map.beat_times[tempo_map.first_downbeat])
                   if first_downbeat_s is None else first_downbeat_s)
     grid = constant_tempo_map(period_s=period, phase_s=downbeat_s, duration_s=duration_s)
     nearest = int(np.argmin(np.abs(grid.beat_times - downbeat_s)))
-    meter = tempo_map.beats_per_bar
-    return TempoMap(beat_times=grid.beat_times, first_downbeat=nearest % meter, beats_per_bar=meter)
+    return TempoMap(beat_times=grid.beat_times, first_downbeat=nearest % beats_per_bar, beats_per_bar=beats_per_bar)
 
 
 def refine_grid(*, onset_times: np.ndarray, period_s: float, phase_s: float) -> tuple[float, float]:
