@@ -67,6 +67,8 @@ def process_chart_version(version_id: int) -> None:
             )
             with_retries(lambda: services.chart_version_mark_done(version=version, result=result),
                          what=f"Recording chart version {version_id} as done")
+            logger.info("Chart version %s converted; seconds per stage: %s", version_id,
+                        ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in result.stage_seconds.items()))
     except services.ChartVersionGone:
         logger.info("Chart version %s was deleted while it was converted; the job stops", version_id)
     except PipelineError as error:

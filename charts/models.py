@@ -5,6 +5,7 @@ track and its parameters, shared one by one (private, unlisted, public) and mode
 staff. Who may see or change what is decided in selectors.py, in one place.
 """
 
+import math
 import secrets
 import uuid
 
@@ -13,8 +14,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from processing.pipeline import BGM_DRUMLESS, LEVEL_PARAMETER, LEVEL_SCALE
+from processing.timing import STAGES
 
 DIFFICULTY_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")
 SHARE_TOKEN_BYTES = 16  # 128 bits: an unlisted chart's link cannot be guessed
@@ -27,6 +30,8 @@ LISTED = Q(visibility="public", moderation="visible", status="done")
 GENRE_MAX_LENGTH = 64
 CHARTER_MAX_LENGTH = 100
 COMMENT_MAX_LENGTH = 300
+# Before this share of the job, its progress says too little to scale the time spent by.
+MIN_PROGRESS_TO_EXTRAPOLATE = 0.1
 
 
 def search_text_for(*, title: str, artist: str, uploader: str) -> str:
@@ -134,6 +139,11 @@ class ChartVersion(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # When the reconciler put a job that had gone missing back on the queue (it does so once).
     requeued_at = models.DateTimeField(null=True, blank=True)
+    # How long the job should take, from the jobs before it (selectors.expected_job_seconds),
+    # set when it starts: the progress bar's estimate of the time left.
+    expected_seconds = models.FloatField(null=True, blank=True)
+    # Seconds each stage of the conversion took (processing.timing.STAGES), once it is done.
+    stage_seconds = models.JSONField(default=dict, blank=True)
 
     # Sharing and moderation
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE)
@@ -181,6 +191,32 @@ class ChartVersion(models.Model):
     @property
     def progress_percent(self) -> int:
         return round(100 * self.progress)
+
+    @property
+    def seconds_left(self) -> int | None:
+        """Estimated seconds until a running job ends: the expected time less the time spent,
+        else (no history, or past it) the time spent so far scaled by the progress; None
+        before there is anything to go on."""
+        if self.status != self.Status.RUNNING or self.started_at is None:
+            return None
+        elapsed_s = (timezone.now() - self.started_at).total_seconds()
+        if self.expected_seconds is not None and self.expected_seconds > elapsed_s:
+            return math.ceil(self.expected_seconds - elapsed_s)
+        if self.progress >= MIN_PROGRESS_TO_EXTRAPOLATE:
+            return math.ceil(elapsed_s * (1.0 - self.progress) / self.progress)
+        return None
+
+    @property
+    def stage_seconds_display(self) -> list[tuple[str, str]]:
+        """(stage, "x.x s") in the order the stages start; the BGM's encoding runs beside the others."""
+        return [(name, f"{self.stage_seconds[name]:.1f} s") for name in STAGES if name in self.stage_seconds]
+
+    @property
+    def conversion_seconds(self) -> float | None:
+        """How long the job took, start to finish."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
 
     @property
     def difficulty_labels(self) -> list[str]:

@@ -2,6 +2,7 @@
 `songs_visible_to`: every view, the API and the downloads go through them."""
 
 import re
+import statistics
 import zipfile
 from dataclasses import dataclass
 
@@ -33,6 +34,10 @@ SORTS = {
     "downloads": ("-download_count", "-id"),
     "rating": ("-score", "-id"),
 }
+# The latest done jobs of the same kind (with or without separation) that an estimate of a new
+# job's time learns from; a few more are read, since some are of the other kind.
+ESTIMATE_HISTORY = 20
+ESTIMATE_READ = 4 * ESTIMATE_HISTORY
 TRIGRAM = 3  # a search word this long matches anywhere in title, artist or uploader; shorter ones a word's start
 
 
@@ -282,3 +287,15 @@ def chart_version_package_file(*, version: ChartVersion, name: str) -> bytes:
             return archive.read(f"{package_folder(archive)}/{name}")
         except KeyError:
             raise Http404("No such file.") from None
+
+
+def expected_job_seconds(*, duration_s: float, separated: bool) -> float | None:
+    """Seconds a job on a song of `duration_s` seconds should take: the median time per second of
+    song of the latest ESTIMATE_HISTORY done jobs that did (or, for separated=False, did not)
+    separate the drums, times `duration_s`. None before there is such a job."""
+    recent = (ChartVersion.objects.filter(status=ChartVersion.Status.DONE, started_at__isnull=False,
+                                          finished_at__isnull=False, duration_s__gt=0)
+              .order_by("-id").values_list("started_at", "finished_at", "duration_s", "parameters")[:ESTIMATE_READ])
+    rates = [(finished - started).total_seconds() / song_s for started, finished, song_s, parameters in recent
+             if PackageOptions.pop_from(dict(parameters)).needs_separation == separated][:ESTIMATE_HISTORY]
+    return statistics.median(rates) * duration_s if rates else None

@@ -34,7 +34,7 @@ from charts.models import (ChartVersion, DownloadRecord, ModerationAction, Repor
 from charts.retry import with_retries
 from processing import audio
 from processing.errors import AudioError, storage_problem
-from processing.pipeline import ConversionResult
+from processing.pipeline import ConversionResult, PackageOptions
 from processing.transcription import get_track
 
 logger = logging.getLogger(__name__)
@@ -320,10 +320,13 @@ def _change_status(*, version_id: int, status: str, only_if: Q = Q(), **fields: 
 def chart_version_mark_started(*, version_id: int) -> ChartVersion | None:
     """The queued version, now running; None when it is no longer queued (failed as lost, or
     a duplicate of a job that already ran). Raises ChartVersion.DoesNotExist once it was deleted."""
+    song_s, parameters = ChartVersion.objects.values_list("song__duration_s", "parameters").get(pk=version_id)
+    expected_s = selectors.expected_job_seconds(
+        duration_s=song_s or 0.0, separated=PackageOptions.pop_from(dict(parameters)).needs_separation)
     now = timezone.now()
     started = _change_status(version_id=version_id, status=ChartVersion.Status.RUNNING,
                              stage=ChartVersion.Stage.DECODING, progress=0.0, error_message="", started_at=now,
-                             heartbeat_at=now)
+                             heartbeat_at=now, expected_seconds=expected_s)
     version = ChartVersion.objects.select_related("song").get(pk=version_id)
     return version if started else None
 
@@ -365,6 +368,7 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
             quantisation_error_ms=result.quantisation_error_ms,
             warning=" ".join(result.warnings),
             finished_at=timezone.now(),
+            stage_seconds=result.stage_seconds,
             notes_per_second=notes_per_second_for(note_counts=result.note_counts, duration_s=result.duration_s),
         )
     except BaseException:

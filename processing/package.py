@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -20,7 +24,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import soundfile
 
-from processing import kit
+from processing import kit, timing
 from processing.audio import encode_ogg
 from processing.dtx import ChipSounds
 from processing.dtx.format import LINE_END, UTF8_BOM, safe_header_value
@@ -87,12 +91,29 @@ class EncodedBgm:
 
 def encode_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> EncodedBgm:
     """Encode (channels, n) float32 `samples` as the BGM, and their liveliest stretch as the
-    preview clip, into `folder`. Done as soon as the BGM exists, so that a job need not hold
-    it (210 MB for a 10-minute song) beside the analysis that follows."""
+    preview clip, into `folder`."""
     bgm, preview = folder / BGM_FILE, folder / PREVIEW_FILE
-    encode_ogg(samples=samples, sample_rate=sample_rate, path=bgm)
-    encode_ogg(samples=preview_clip(samples=samples, sample_rate=sample_rate), sample_rate=sample_rate, path=preview)
+    with timing.stage(timing.ENCODE_BGM):
+        encode_ogg(samples=samples, sample_rate=sample_rate, path=bgm)
+    with timing.stage(timing.PREVIEW):
+        encode_ogg(samples=preview_clip(samples=samples, sample_rate=sample_rate), sample_rate=sample_rate,
+                   path=preview)
     return EncodedBgm(bgm=bgm, preview=preview)
+
+
+@contextmanager
+def encoding_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> Iterator[Future[EncodedBgm]]:
+    """`encode_bgm` in a thread beside the block: the encoders are FFmpeg processes, so they use
+    the second core while the analysis keeps the first (about 4 s back on a 4-minute song).
+
+    Yields the future of the EncodedBgm. Leaving the block waits for the encoders in any case
+    (also when the block raises), so that nothing writes into `folder` after the caller
+    removed it; an encoder's error is raised by the future's result().
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bgm-encoder") as executor:
+        # The thread's stage times go to the job's recording: it runs in a copy of this context.
+        yield executor.submit(contextvars.copy_context().run, encode_bgm,
+                              samples=samples, sample_rate=sample_rate, folder=folder)
 
 
 def write_package(

@@ -9,14 +9,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from processing import audio, rhythm, separation
+from processing import audio, rhythm, separation, timing
 from processing.arrangement import arrange
 from processing.audio import DecodedAudio
 from processing.chips import cut_chips
 from processing.dtx import DtxHeader, write_dtx
 from processing.errors import AudioError
 from processing.difficulty import leveled_difficulties
-from processing.package import PREVIEW_FILE, Difficulty, chip_sounds, encode_bgm, write_package
+from processing.package import PREVIEW_FILE, Difficulty, chip_sounds, encoding_bgm, write_package
 from processing.transcription import TRACKS, get_track
 from processing.transcription.adtof import track as adtof
 
@@ -84,6 +84,8 @@ class ConversionResult:
     levels: dict[str, int]
     quantisation_error_ms: float
     warnings: list[str] = field(default_factory=list)
+    # Seconds per stage (processing.timing.STAGES); the BGM's encoding runs beside the analysis.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def convert(
@@ -121,88 +123,103 @@ def convert(
     options = PackageOptions.pop_from(parameters)
     ends = STAGE_ENDS_WITH_SEPARATION if options.needs_separation else STAGE_ENDS_WITHOUT_SEPARATION
 
-    report(STAGE_DECODING, 0.0)
-    decoded = audio.decode(path=source, max_duration_s=max_duration_s)
-    # Not kept: a 10-minute song's mono copy is 100 MB the rest of the job does not need.
-    if float(np.sqrt(np.mean(decoded.mono() ** 2, dtype=np.float64))) < SILENCE_RMS:
-        raise AudioError("The song is silent: there are no drums to chart. Check that the file plays.")
+    with timing.recording() as stage_seconds:
+        report(STAGE_DECODING, 0.0)
+        with timing.stage(timing.DECODE):
+            decoded = audio.decode(path=source, max_duration_s=max_duration_s)
+            # Not kept: a 10-minute song's mono copy is 100 MB the rest of the job does not need.
+            if float(np.sqrt(np.mean(decoded.mono() ** 2, dtype=np.float64))) < SILENCE_RMS:
+                raise AudioError("The song is silent: there are no drums to chart. Check that the file plays.")
 
-    with tempfile.TemporaryDirectory(prefix="a2d-bgm-") as work_dir:
-        work = Path(work_dir)
-        drums, backing = None, None
-        if options.needs_separation:
-            report(STAGE_SEPARATING, ends[STAGE_DECODING])
-            start, end = ends[STAGE_DECODING], ends[STAGE_SEPARATING]
-            drums, backing = _separate(
-                audio=decoded, model_dir=model_dir, keep_backing=options.bgm == BGM_DRUMLESS,
-                keep_drums=options.input == INPUT_DRUMS or options.song_chips,
-                stereo_drums=options.input == INPUT_DRUMS,
-                on_fraction=lambda fraction: report(STAGE_SEPARATING, start + fraction * (end - start)),
-            )
-        bgm = encode_bgm(samples=backing if backing is not None else decoded.samples, sample_rate=decoded.sample_rate,
-                         folder=work)
-        del backing  # encoded: the analysis below need not sit beside it
+        with tempfile.TemporaryDirectory(prefix="a2d-bgm-") as work_dir:
+            drums, backing = None, None
+            if options.needs_separation:
+                report(STAGE_SEPARATING, ends[STAGE_DECODING])
+                start, end = ends[STAGE_DECODING], ends[STAGE_SEPARATING]
+                with timing.stage(timing.SEPARATE):
+                    drums, backing = _separate(
+                        audio=decoded, model_dir=model_dir, keep_backing=options.bgm == BGM_DRUMLESS,
+                        keep_drums=options.input == INPUT_DRUMS or options.song_chips,
+                        stereo_drums=options.input == INPUT_DRUMS,
+                        on_fraction=lambda fraction: report(STAGE_SEPARATING, start + fraction * (end - start)),
+                    )
+            with encoding_bgm(samples=backing if backing is not None else decoded.samples,
+                              sample_rate=decoded.sample_rate, folder=Path(work_dir)) as pending_bgm:
+                del backing  # the encoder holds it while it needs it, and no longer
+                report(STAGE_ANALYSING, ends[STAGE_SEPARATING])
+                tempo_map, follows_drums = _tempo_map(audio=decoded, model_dir=model_dir)
 
-        report(STAGE_ANALYSING, ends[STAGE_SEPARATING])
-        follows_drums = TRACKS[DRUM_TEMPO_TRACK].is_available(model_dir=model_dir)
-        if follows_drums:
-            spectrogram, drum_activations = adtof.analyse(audio=decoded, model_dir=model_dir)
-            tempo_map = rhythm.drum_tempo_map(drum_activations=drum_activations, spectrogram=spectrogram)
-        else:
-            tempo_map = rhythm.estimate_global_tempo_map(
-                mono=decoded.mono(), sample_rate=decoded.sample_rate, duration_s=decoded.duration_s
-            )
+                report(STAGE_TRANSCRIBING, ends[STAGE_ANALYSING])
+                heard = (DecodedAudio(samples=drums, sample_rate=decoded.sample_rate)
+                         if options.input == INPUT_DRUMS else decoded)
+                with timing.stage(timing.TRANSCRIBE):
+                    hits = track.run(audio=heard, model_dir=model_dir, parameters=parameters)
+                if not hits:
+                    raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
+                with timing.stage(timing.TEMPO_MAP):
+                    if not follows_drums:
+                        tempo_map = rhythm.refit_to_onsets(tempo_map=tempo_map, duration_s=decoded.duration_s,
+                                                           onset_times=np.array([hit.time_s for hit in hits]))
+                    if tempo_overrides:
+                        tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s,
+                                                              **tempo_overrides)
 
-        report(STAGE_TRANSCRIBING, ends[STAGE_ANALYSING])
-        heard = DecodedAudio(samples=drums, sample_rate=decoded.sample_rate) if options.input == INPUT_DRUMS else decoded
-        hits = track.run(audio=heard, model_dir=model_dir, parameters=parameters)
-        if not hits:
-            raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
-        if not follows_drums:
-            tempo_map = rhythm.refit_to_onsets(
-                tempo_map=tempo_map, onset_times=np.array([hit.time_s for hit in hits]), duration_s=decoded.duration_s
-            )
-        if tempo_overrides:
-            tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s, **tempo_overrides)
+                report(STAGE_WRITING, ends[STAGE_TRANSCRIBING])
+                with timing.stage(timing.ARRANGE):
+                    chart = arrange(hits=hits, tempo_map=tempo_map)
+                    leveled = leveled_difficulties(chart=chart)
+                levels = [level for _, _, level in leveled]
+                if master_level is not None:
+                    levels = override_levels(levels=levels, master_level=master_level)
+                dtx_comment = header_comment(charter=charter, comment=comment, track_name=track.name)
+                with timing.stage(timing.WRITE):
+                    difficulties = [
+                        Difficulty(
+                            label=spec.label, file_name=spec.file_name, level=level,
+                            dtx_text=write_dtx(
+                                chart=reduced,
+                                header=DtxHeader(title=title, artist=artist, genre=genre, comment=dtx_comment,
+                                                 level=level, preview=PREVIEW_FILE),
+                                sounds=chip_sounds(),
+                            ),
+                        )
+                        for (spec, reduced, _), level in zip(leveled, levels)
+                    ]
+                with timing.stage(timing.PACKAGE):
+                    song_chips = (
+                        cut_chips(drum_stem=drums, sample_rate=decoded.sample_rate,
+                                  hits=[(hit.time_s, hit.lane) for hit in hits])
+                        if options.song_chips else {}
+                    )
+                bgm = pending_bgm.result()
+            with timing.stage(timing.PACKAGE):
+                write_package(out_path=out_path, title=title, difficulties=difficulties, bgm=bgm,
+                              sample_rate=decoded.sample_rate, song_chips=song_chips)
+            report(STAGE_WRITING, ends[STAGE_WRITING])
+    master = leveled[-1][1]
+    errors = master.quantisation_errors_s
+    return ConversionResult(
+        package_path=out_path,
+        bpm=tempo_map.mean_bpm,
+        duration_s=decoded.duration_s,
+        note_counts=master.counts_by_lane(),
+        levels={difficulty.label: difficulty.level for difficulty in difficulties},
+        quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
+        warnings=decoded.warnings,
+        stage_seconds={name: round(stage_seconds[name], 3) for name in timing.STAGES if name in stage_seconds},
+    )
 
-        report(STAGE_WRITING, ends[STAGE_TRANSCRIBING])
-        chart = arrange(hits=hits, tempo_map=tempo_map)
-        leveled = leveled_difficulties(chart=chart)
-        levels = [level for _, _, level in leveled]
-        if master_level is not None:
-            levels = override_levels(levels=levels, master_level=master_level)
-        dtx_comment = header_comment(charter=charter, comment=comment, track_name=track.name)
-        difficulties = [
-            Difficulty(
-                label=spec.label, file_name=spec.file_name, level=level,
-                dtx_text=write_dtx(
-                    chart=reduced,
-                    header=DtxHeader(title=title, artist=artist, genre=genre, comment=dtx_comment, level=level,
-                                     preview=PREVIEW_FILE),
-                    sounds=chip_sounds(),
-                ),
-            )
-            for (spec, reduced, _), level in zip(leveled, levels)
-        ]
-        master = leveled[-1][1]
-        song_chips = (
-            cut_chips(drum_stem=drums, sample_rate=decoded.sample_rate,
-                      hits=[(hit.time_s, hit.lane) for hit in hits])
-            if options.song_chips else {}
-        )
-        write_package(out_path=out_path, title=title, difficulties=difficulties, bgm=bgm,
-                      sample_rate=decoded.sample_rate, song_chips=song_chips)
-        report(STAGE_WRITING, ends[STAGE_WRITING])
-        errors = master.quantisation_errors_s
-        return ConversionResult(
-            package_path=out_path,
-            bpm=tempo_map.mean_bpm,
-            duration_s=decoded.duration_s,
-            note_counts=master.counts_by_lane(),
-            levels={difficulty.label: difficulty.level for difficulty in difficulties},
-            quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
-            warnings=decoded.warnings,
-        )
+
+def _tempo_map(*, audio: DecodedAudio, model_dir: Path) -> tuple[rhythm.TempoMap, bool]:
+    """(the song's tempo map, whether it follows the drum tracker). The tracker's network runs
+    here for the whole track: its activations are timed as transcription, the rest as the tempo map."""
+    with timing.stage(timing.TEMPO_MAP):
+        if TRACKS[DRUM_TEMPO_TRACK].is_available(model_dir=model_dir):
+            spectrogram, drum_activations = adtof.analyse(audio=audio, model_dir=model_dir)
+            return rhythm.drum_tempo_map(drum_activations=drum_activations, spectrogram=spectrogram), True
+        # Without the network: librosa's global tempo, refitted to the hits once they are known.
+        return rhythm.estimate_global_tempo_map(mono=audio.mono(), sample_rate=audio.sample_rate,
+                                                duration_s=audio.duration_s), False
 
 
 def header_comment(*, charter: str, comment: str, track_name: str) -> str:

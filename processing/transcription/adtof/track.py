@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from processing import inference
+from processing import inference, timing
 from processing.audio import DecodedAudio
 from processing.lanes import Lane
 from processing.transcription.adtof import features, lanes, peaks
@@ -57,11 +57,12 @@ def analyse(*, audio: DecodedAudio, model_dir: Path) -> tuple[np.ndarray, np.nda
     for samples, cached_source, spectrogram, curves in _last_analysis:
         if samples() is audio.samples and cached_source == source:
             return spectrogram, curves
-    spectrogram = features.log_filterbank_spectrogram(samples=audio.mono(), sample_rate=audio.sample_rate)
-    if service:
-        curves = inference.remote_drum_activations(features=spectrogram)
-    else:
-        curves = load_transcriber(str(Path(source) / WEIGHTS_PREFIX)).activations(features=spectrogram)
+    with timing.stage(timing.TRANSCRIBE):
+        spectrogram = features.log_filterbank_spectrogram(samples=audio.mono(), sample_rate=audio.sample_rate)
+        if service:
+            curves = inference.remote_drum_activations(features=spectrogram)
+        else:
+            curves = load_transcriber(str(Path(source) / WEIGHTS_PREFIX)).activations(features=spectrogram)
     _last_analysis[:] = [(weakref.ref(audio.samples), source, spectrogram, curves)]
     return spectrogram, curves
 
@@ -77,8 +78,9 @@ def transcribe(
     """
     _, curves = analyse(audio=audio, model_dir=model_dir)
     onsets = peaks.pick_onsets(activations=curves, thresholds=tuple(thresholds))
-    lane_onsets = lanes.refine_lanes(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=onsets,
-                                     rules=tuple(lane_rules))
+    with timing.stage(timing.LANES):
+        lane_onsets = lanes.refine_lanes(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=onsets,
+                                         rules=tuple(lane_rules))
     hits = []
     for lane_name, times in lane_onsets.items():
         frames = np.clip(np.round(times * peaks.FRAME_RATE).astype(int), 0, len(curves) - 1)
