@@ -65,11 +65,13 @@ PAN_FRAMES = (0, 6)  # frames after the onset over which the stereo side is read
 PAN_MARGIN = 0.1  # |pan| below this is the centre: no side
 
 
-def _stft_band_energy(*, channels, sample_rate, bands):
-    """Energy per frame in each band, per channel.
+def _stft_band_energy(*, channels, sample_rate, bands, with_mix=False):
+    """Energy per frame in each band, per channel, and (``with_mix``) of the channels' average.
 
-    channels: (n_channels, n) float32; returns (n_channels, n_bands, frames)
-    float32 with frame i centred on sample ``i * sample_rate / FRAME_RATE``.
+    channels: (n_channels, n) float32; returns (n_channels, n_bands, frames) float32, or with
+    ``with_mix`` (n_channels + 1, n_bands, frames) whose last row is the average's, taken from
+    the channels' spectra (the transform is linear): one STFT of the song serves both. Frame i
+    is centred on sample ``i * sample_rate / FRAME_RATE``.
     """
     hop = int(round(sample_rate / FRAME_RATE))
     n_frames = int(np.ceil(channels.shape[1] / hop))
@@ -80,12 +82,18 @@ def _stft_band_energy(*, channels, sample_rate, bands):
     window = np.hanning(N_FFT).astype(np.float32)
     frequencies = np.fft.rfftfreq(N_FFT, 1.0 / sample_rate)
     masks = np.stack([(frequencies >= lo) & (frequencies < hi) for lo, hi in bands]).astype(np.float32)
-    energy = np.empty((channels.shape[0], len(bands), n_frames), dtype=np.float32)
+    energy = np.empty((channels.shape[0] + int(with_mix), len(bands), n_frames), dtype=np.float32)
     for start in range(0, n_frames, BLOCK_FRAMES):
         spectrum = scipy.fft.rfft(frames[:, start:start + BLOCK_FRAMES] * window, axis=-1)
+        if with_mix:
+            spectrum = np.concatenate([spectrum, spectrum.mean(axis=0, keepdims=True)])
         power = spectrum.real ** 2 + spectrum.imag ** 2
         energy[:, :, start:start + BLOCK_FRAMES] = np.swapaxes(power @ masks.T, 1, 2)
     return energy
+
+
+def _to_db(energy):
+    return (10.0 * np.log10(energy + 1e-10)).astype(np.float32)
 
 
 def band_envelopes_db(*, samples, sample_rate, bands):
@@ -104,8 +112,7 @@ def band_envelopes_db(*, samples, sample_rate, bands):
     """
     samples = np.asarray(samples, dtype=np.float32)
     mono = samples if samples.ndim == 1 else samples.mean(axis=1)
-    energy = _stft_band_energy(channels=mono[None], sample_rate=sample_rate, bands=bands)[0]
-    return (10.0 * np.log10(energy + 1e-10)).astype(np.float32)
+    return _to_db(_stft_band_energy(channels=mono[None], sample_rate=sample_rate, bands=bands)[0])
 
 
 def _onset_frames(onsets, n_frames):
@@ -270,13 +277,13 @@ def tom_lanes(*, pitches):
     return lanes
 
 
-def stereo_pans(*, samples, sample_rate, onsets_list):
+def stereo_pans(*, energy, onsets_list):
     """Stereo side of hits in the cymbal band: (R - L) / (R + L) energy.
 
     Parameters
     ----------
-    samples : np.ndarray, shape (n, 2), float
-    sample_rate : int, Hz
+    energy : np.ndarray, shape (2, frames), the cymbal band's energy of the left and right
+        channels, 100 frames per second (``_stft_band_energy``)
     onsets_list : sequence of np.ndarray, onset times (s); one stereo
         analysis of the song serves them all
 
@@ -285,8 +292,6 @@ def stereo_pans(*, samples, sample_rate, onsets_list):
     list of np.ndarray, one per entry of ``onsets_list``, values in [-1, 1],
     negative is left; energy summed over frames ``PAN_FRAMES`` after the hit.
     """
-    samples = np.asarray(samples, dtype=np.float32)
-    energy = _stft_band_energy(channels=samples.T, sample_rate=sample_rate, bands=[CYMBAL_BAND])[:, 0]
     lo, hi = PAN_FRAMES
     pans = []
     for onsets in onsets_list:
@@ -337,8 +342,15 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
     out = {lane: [] for lane in LANES}
     out["BD"].append(bd)
     out["SD"].append(sd)
-    hihat_env, cymbal_env = band_envelopes_db(samples=samples, sample_rate=sample_rate,
-                                              bands=[HIHAT_BAND, CYMBAL_BAND])
+    stereo = "left_crash" in rules and samples.ndim == 2 and samples.shape[1] == 2
+    if stereo:  # one STFT of both channels gives the mix's envelopes and the cymbals' sides
+        energy = _stft_band_energy(channels=samples.T, sample_rate=sample_rate, bands=[HIHAT_BAND, CYMBAL_BAND],
+                                   with_mix=True)
+        hihat_env, cymbal_env = _to_db(energy[-1])
+        cymbal_sides = energy[:2, 1]
+    else:
+        hihat_env, cymbal_env = band_envelopes_db(samples=samples, sample_rate=sample_rate,
+                                                  bands=[HIHAT_BAND, CYMBAL_BAND])
 
     if "hihat_open" in rules:
         decay = hihat_decay_db(envelope_db=hihat_env, onsets=hihat, all_onsets=np.concatenate(onsets))
@@ -359,9 +371,8 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
             else np.zeros(len(cymbal), dtype=bool))
     out["RD"].append(cymbal[ride])
     crashes = cymbal[~ride]
-    if "left_crash" in rules and samples.ndim == 2 and samples.shape[1] == 2:
-        crash_pans, hihat_pans = stereo_pans(samples=samples, sample_rate=sample_rate,
-                                             onsets_list=[crashes, hihat])
+    if stereo:
+        crash_pans, hihat_pans = stereo_pans(energy=cymbal_sides, onsets_list=[crashes, hihat])
         left = is_left_crash(crash_pans=crash_pans, hihat_pans=hihat_pans)
         out["LC"].append(crashes[left])
         out["CY"].append(crashes[~left])
