@@ -46,6 +46,7 @@ ENCODE_BLOCK_SAMPLES = SAMPLE_RATE * 10  # samples per channel piped to the enco
 # A decode shorter than the container's stated duration by more than this is a truncated file.
 TRUNCATION_TOLERANCE_S = 0.5
 FFMPEG_DISK_FULL = "No space left on device"
+PCM16_SCALE = 32767.0
 OGG_QUALITY = 5  # libvorbis -q:a 5 is about 160 kbit/s: transparent for a backing track.
 
 
@@ -241,10 +242,36 @@ def _encode(*, samples: np.ndarray, sample_rate: int, path: Path, codec_args: li
             deadline.cancel()
         if returncode != 0:
             errors.seek(0)
-            message = errors.read().decode(errors="replace")[-500:]
-            if FFMPEG_DISK_FULL in message:  # FFmpeg's words are all that tells a full disk here
-                raise OSError(errno.ENOSPC, f"ffmpeg could not write {path.name}: {message}")
-            raise RuntimeError(f"ffmpeg could not write {path.name} (status {returncode}): {message}")
+            _raise_encoder_error(path=path, returncode=returncode, message=errors.read().decode(errors="replace"))
+
+
+def write_pcm16(*, samples: np.ndarray, path: Path) -> None:
+    """Write (channels, n) float `samples` in [-1, 1] to `path` as interleaved 16-bit PCM
+    (FFmpeg's s16le), a block at a time: no whole-song copy is made."""
+    samples = np.atleast_2d(samples)
+    with open(path, "wb") as pcm:
+        for start in range(0, samples.shape[1], ENCODE_BLOCK_SAMPLES):
+            block = np.clip(samples[:, start : start + ENCODE_BLOCK_SAMPLES].T, -1.0, 1.0) * PCM16_SCALE
+            pcm.write(np.rint(block).astype("<i2").tobytes())
+
+
+def encode_ogg_from_pcm16(*, pcm_path: Path, channels: int, sample_rate: int, path: Path,
+                          quality: int = OGG_QUALITY) -> None:
+    """Encode the 16-bit PCM file `pcm_path` (as write_pcm16 writes it) to `path` as Ogg Vorbis."""
+    require_ffmpeg()
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-protocol_whitelist", PROTOCOLS, "-f", "s16le",
+               "-ar", str(sample_rate), "-ac", str(channels), "-i", f"file:{pcm_path}",
+               "-c:a", "libvorbis", "-q:a", str(quality), str(path)]
+    result = subprocess.run(command, capture_output=True, timeout=ENCODE_TIMEOUT_S, check=False)
+    if result.returncode != 0:
+        _raise_encoder_error(path=path, returncode=result.returncode, message=result.stderr.decode(errors="replace"))
+
+
+def _raise_encoder_error(*, path: Path, returncode: int, message: str) -> None:
+    message = message[-500:]
+    if FFMPEG_DISK_FULL in message:  # FFmpeg's words are all that tells a full disk here
+        raise OSError(errno.ENOSPC, f"ffmpeg could not write {path.name}: {message}")
+    raise RuntimeError(f"ffmpeg could not write {path.name} (status {returncode}): {message}")
 
 
 def _restricted_input(path: Path) -> list[str]:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import io
 import re
 import unicodedata
@@ -25,7 +26,7 @@ import numpy as np
 import soundfile
 
 from processing import kit, timing
-from processing.audio import encode_ogg
+from processing.audio import encode_ogg, encode_ogg_from_pcm16, write_pcm16
 from processing.dtx import ChipSounds
 from processing.dtx.format import LINE_END, UTF8_BOM, safe_header_value
 from processing.dtx.reader import decode_dtx_bytes
@@ -34,6 +35,8 @@ from processing.preview import preview_clip
 
 BGM_FILE = "bgm.ogg"
 PREVIEW_FILE = "preview.ogg"
+# The drum-less backing track waiting for its encoder, beside the analysis (encoding_bgm).
+SPILLED_BGM_FILE = "bgm.s16le"
 CHIPS_FOLDER = "chips"
 SET_DEF_FILE = "set.def"
 MAX_FOLDER_NAME = 60
@@ -102,18 +105,45 @@ def encode_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> Encode
 
 
 @contextmanager
-def encoding_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> Iterator[Future[EncodedBgm]]:
+def encoding_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path,
+                 spill: bool = False) -> Iterator[Future[EncodedBgm]]:
     """`encode_bgm` in a thread beside the block: the encoders are FFmpeg processes, so they use
-    the second core while the analysis keeps the first (about 4 s back on a 4-minute song).
+    the second core while the analysis keeps the first (about 1.5 s back on a 4-minute song).
+
+    spill: the caller drops `samples` once the block starts (the drum-less backing track, which
+    nothing else needs): they are written to a 16-bit PCM file in `folder` first and encoded
+    from there, so that the encoder does not hold them in memory beside the analysis (210 MB
+    for a 10-minute song, which would raise the job's peak).
 
     Yields the future of the EncodedBgm. Leaving the block waits for the encoders in any case
     (also when the block raises), so that nothing writes into `folder` after the caller
     removed it; an encoder's error is raised by the future's result().
     """
+    if spill:
+        with timing.stage(timing.ENCODE_BGM):
+            pcm_path = folder / SPILLED_BGM_FILE
+            write_pcm16(samples=samples, path=pcm_path)
+        with timing.stage(timing.PREVIEW):
+            clip = preview_clip(samples=samples, sample_rate=sample_rate)
+        encode = functools.partial(_encode_spilled_bgm, pcm_path=pcm_path, channels=samples.shape[0], clip=clip,
+                                   sample_rate=sample_rate, folder=folder)
+    else:
+        encode = functools.partial(encode_bgm, samples=samples, sample_rate=sample_rate, folder=folder)
+    del samples  # this frame lives as long as the block: only the encoder may keep them
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bgm-encoder") as executor:
         # The thread's stage times go to the job's recording: it runs in a copy of this context.
-        yield executor.submit(contextvars.copy_context().run, encode_bgm,
-                              samples=samples, sample_rate=sample_rate, folder=folder)
+        yield executor.submit(contextvars.copy_context().run, encode)
+
+
+def _encode_spilled_bgm(*, pcm_path: Path, channels: int, clip: np.ndarray, sample_rate: int,
+                        folder: Path) -> EncodedBgm:
+    bgm, preview = folder / BGM_FILE, folder / PREVIEW_FILE
+    with timing.stage(timing.ENCODE_BGM):
+        encode_ogg_from_pcm16(pcm_path=pcm_path, channels=channels, sample_rate=sample_rate, path=bgm)
+        pcm_path.unlink()
+    with timing.stage(timing.PREVIEW):
+        encode_ogg(samples=clip, sample_rate=sample_rate, path=preview)
+    return EncodedBgm(bgm=bgm, preview=preview)
 
 
 def write_package(
