@@ -256,6 +256,8 @@ def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
         tempo.append(f"tempo set to {parameters['bpm']:g} BPM")
     if parameters.get("first_downbeat_s") is not None:
         tempo.append(f"first downbeat set at {parameters['first_downbeat_s']:g} s")
+    if parameters.get("meter"):
+        tempo.append(f"meter set to {parameters['meter']}")
     return {
         "Track": f"{track.title} ({version.track})" if track else version.track,
         "Transcribed from": "the separated drum stem" if parameters.get("input") == INPUT_DRUMS else "the mix",

@@ -172,6 +172,7 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
                   'data-header="comment">Made for practice<', 'data-header="meter">3/4,',
                   'data-header="level">6.50,'):
         assert shown in page, shown
+    assert "meter set to 3/4" in page  # the provenance's tempo map says what the user set
     first_page = logged_in_client.get(reverse("chart-version-detail", args=[first.pk])).content.decode()
     assert 'data-header="genre"' in first_page and 'data-header="meter"' not in first_page
     song_page = logged_in_client.get(reverse("song-detail", args=[song.pk])).content.decode()
