@@ -108,7 +108,7 @@ def encode_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> Encode
 def encoding_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path,
                  spill: bool = False) -> Iterator[Future[EncodedBgm]]:
     """`encode_bgm` in a thread beside the block: the encoders are FFmpeg processes, so they use
-    the second core while the analysis keeps the first (about 1.5 s back on a 4-minute song).
+    the second core while the analysis keeps the first (about 2.5 s back on a 4-minute song).
 
     spill: the caller drops `samples` once the block starts (the drum-less backing track, which
     nothing else needs): they are written to a 16-bit PCM file in `folder` first and encoded
