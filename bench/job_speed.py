@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's packages import
 
-from bench.separation import peak_rss_gb, write_song  # noqa: E402
+from bench.separation import peak_rss_gb, prepare_job_folder  # noqa: E402
 
 DEFAULT_MINUTES = 4
 DEFAULT_JOBS = 3
@@ -71,15 +70,7 @@ def main() -> None:
         print(json.dumps(run_way(way=args.way, song=song, model_dir=model_dir, out_dir=work_dir, jobs=args.jobs)))
         return
 
-    work_dir.mkdir(parents=True, exist_ok=True)
-    if not (model_dir / "spleeter").exists():
-        from tests.spleeter_checkpoint import write_random_checkpoint
-
-        write_random_checkpoint(model_dir=model_dir, full_size=True)
-    if not (model_dir / "adtof-frame-rnn").exists():
-        (model_dir / "adtof-frame-rnn").symlink_to(Path(os.environ["A2D_MODEL_DIR"]).resolve() / "adtof-frame-rnn")
-    if not song.exists():
-        write_song(path=song, minutes=args.minutes)
+    prepare_job_folder(work_dir=work_dir, minutes=args.minutes)
     results = {}
     for way in WAYS:
         child = subprocess.run([sys.executable, __file__, str(work_dir), "--minutes", str(args.minutes),

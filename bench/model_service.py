@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's packages import
 
-from bench.separation import write_song  # noqa: E402
+from bench.separation import prepare_job_folder  # noqa: E402
 from bench.worker_reuse import PARAMETERS, current_rss_gb  # noqa: E402
 
 DEFAULT_MINUTES = 4
@@ -72,14 +72,7 @@ def main() -> None:
         print(json.dumps(report))
         return
 
-    if not (model_dir / "spleeter").exists():
-        from tests.spleeter_checkpoint import write_random_checkpoint
-
-        write_random_checkpoint(model_dir=model_dir, full_size=True)
-    if not (model_dir / "adtof-frame-rnn").exists():
-        (model_dir / "adtof-frame-rnn").symlink_to(Path(os.environ["A2D_MODEL_DIR"]).resolve() / "adtof-frame-rnn")
-    if not song.exists():
-        write_song(path=song, minutes=args.minutes)
+    prepare_job_folder(work_dir=work_dir, minutes=args.minutes)
     env = dict(os.environ, A2D_MODEL_DIR=str(model_dir))
     service = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "processing.model_service:application", "--bind",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's packages import
 
-from bench.separation import write_song  # noqa: E402
+from bench.separation import prepare_job_folder  # noqa: E402
 
 DEFAULT_MINUTES = 4
 
@@ -37,18 +36,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     work_dir = args.work_dir.resolve()
-    model_dir = work_dir / "models"
-    song = work_dir / f"song-{args.minutes:g}min.wav"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    if args.bgm == "drumless" and not (model_dir / "spleeter").exists():
-        from tests.spleeter_checkpoint import write_random_checkpoint
-
-        write_random_checkpoint(model_dir=model_dir, full_size=True)
-    if not (model_dir / "adtof-frame-rnn").exists():
-        model_dir.mkdir(parents=True, exist_ok=True)
-        (model_dir / "adtof-frame-rnn").symlink_to(Path(os.environ["A2D_MODEL_DIR"]).resolve() / "adtof-frame-rnn")
-    if not song.exists():
-        write_song(path=song, minutes=args.minutes)
+    model_dir, song = prepare_job_folder(work_dir=work_dir, minutes=args.minutes)
 
     from processing.pipeline import convert
 

@@ -32,6 +32,23 @@ CASES = ("segmented-4min", "whole-4min", "segmented-10min")
 WARM_UP_S = 1.0
 
 
+def prepare_job_folder(*, work_dir: Path, minutes: float) -> tuple[Path, Path]:
+    """(model folder, song) for a benchmark of whole jobs in `work_dir`, made once: a random-weight
+    full-size Spleeter checkpoint (the released model's compute and memory), a link to the real
+    Frame_RNN in A2D_MODEL_DIR, and a song of `minutes`."""
+    model_dir, song = work_dir / "models", work_dir / f"song-{minutes:g}min.wav"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    if not (model_dir / "spleeter").exists():
+        from tests.spleeter_checkpoint import write_random_checkpoint
+
+        write_random_checkpoint(model_dir=model_dir, full_size=True)
+    if not (model_dir / "adtof-frame-rnn").exists():
+        (model_dir / "adtof-frame-rnn").symlink_to(Path(os.environ["A2D_MODEL_DIR"]).resolve() / "adtof-frame-rnn")
+    if not song.exists():
+        write_song(path=song, minutes=minutes)
+    return model_dir, song
+
+
 def write_song(*, path: Path, minutes: float) -> None:
     """A stereo 16-bit WAV of `minutes` of tones and noise bursts, a minute at a time."""
     import soundfile as sf
