@@ -88,10 +88,14 @@ def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
         return {name: archive[name] for name in archive.files}
 
 
-def _request(*, url: str, data: bytes | None = None, content_type: str = NPY_TYPE) -> bytes:
-    """The body of the service's answer to a GET (no data) or POST, retried with backoff while the
-    service is unreachable or overloaded. Raises ModelServiceError naming the service."""
-    service = url.split("/v1/")[0].split(HEALTH_PATH)[0]
+def _request(*, path: str, data: bytes | None = None, content_type: str = NPY_TYPE) -> bytes:
+    """The body of the current model service's answer to a GET (no data) or POST of `path`,
+    retried with backoff while the service is unreachable or overloaded. Raises
+    ModelServiceError naming the service."""
+    service = service_url()
+    if service is None:
+        raise RuntimeError("no model service: call inside `model_service(url=...)`")
+    url = service + path
     for attempt, delay_s in enumerate((*RETRY_DELAYS_S, None), start=1):
         request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type} if data else {})
         try:
@@ -119,13 +123,9 @@ def _request(*, url: str, data: bytes | None = None, content_type: str = NPY_TYP
 
 def remote_drum_activations(*, features: np.ndarray) -> np.ndarray:
     """The service's Frame_RNN activations (frames, 5) for `features` (frames, 84), 100 frames/s."""
-    url = service_url()
-    if url is None:
-        raise RuntimeError("remote_drum_activations needs a model service (inside `model_service(url=...)`)")
-    activations = decode_array(_request(url=url + ACTIVATIONS_PATH,
-                                        data=encode_array(features.astype(np.float32))))
+    activations = decode_array(_request(path=ACTIVATIONS_PATH, data=encode_array(features.astype(np.float32))))
     if activations.shape != (len(features), 5):
-        raise ModelServiceError(f"The model service at {url} answered activations of shape {activations.shape} "
+        raise ModelServiceError(f"The model service at {service_url()} answered activations of shape {activations.shape} "
                                 f"for {len(features)} frames.")
     return activations
 
@@ -145,15 +145,14 @@ class SegmentGeometry:
 
 def remote_separation_geometry() -> SegmentGeometry:
     """The segment geometry of the service's Spleeter model."""
-    return SegmentGeometry(**json.loads(_request(url=service_url() + SEPARATION_PATH)))
+    return SegmentGeometry(**json.loads(_request(path=SEPARATION_PATH)))
 
 
 def remote_separate_segment(*, samples: np.ndarray, stems: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Spleeter's overlap-added output per stem, each (L, 2) float32, for one segment's samples (L, 2)."""
-    url = service_url()
-    separated = decode_arrays(_request(url=f"{url}{SEPARATION_PATH}?stems={','.join(stems)}",
+    separated = decode_arrays(_request(path=f"{SEPARATION_PATH}?stems={','.join(stems)}",
                                        data=encode_array(samples.astype(np.float32))))
     if set(separated) != set(stems) or any(array.shape != samples.shape for array in separated.values()):
-        raise ModelServiceError(f"The model service at {url} answered stems {sorted(separated)} "
+        raise ModelServiceError(f"The model service at {service_url()} answered stems {sorted(separated)} "
                                 f"that do not match the request for {list(stems)}.")
     return separated
