@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -67,6 +68,9 @@ def test_health_reports_each_model_loaded_with_the_digest_of_its_files(service):
     spleeter = health["models"]["spleeter-4stems"]
     assert spleeter["digest"] == folder_digest(folder=model_folder(model_dir=folder).resolve())
     assert spleeter["geometry"] == {"frame_step": 1024, "pad_frames": 3, "block_frames": 512}
+    digests = [health["models"][name]["digest"] for name in ("adtof-frame-rnn", "spleeter-4stems")]
+    assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", digest) for digest in digests)
+    assert digests[0] != digests[1]  # each model's own files, not one folder or a constant
 
 
 def test_activations_from_the_service_are_the_local_networks(service, groove_file):
