@@ -35,7 +35,7 @@ from processing.preview import preview_clip
 
 BGM_FILE = "bgm.ogg"
 PREVIEW_FILE = "preview.ogg"
-# The drum-less backing track waiting for its encoder, beside the analysis (encoding_bgm).
+# The BGM's samples waiting for its encoder, beside the analysis (encoding_bgm).
 SPILLED_BGM_FILE = "bgm.s16le"
 CHIPS_FOLDER = "chips"
 SET_DEF_FILE = "set.def"
@@ -92,51 +92,36 @@ class EncodedBgm:
     preview: Path
 
 
-def encode_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> EncodedBgm:
-    """Encode (channels, n) float32 `samples` as the BGM, and their liveliest stretch as the
-    preview clip, into `folder`."""
-    bgm, preview = folder / BGM_FILE, folder / PREVIEW_FILE
-    with timing.stage(timing.ENCODE_BGM):
-        encode_ogg(samples=samples, sample_rate=sample_rate, path=bgm)
-    with timing.stage(timing.PREVIEW):
-        encode_ogg(samples=preview_clip(samples=samples, sample_rate=sample_rate), sample_rate=sample_rate,
-                   path=preview)
-    return EncodedBgm(bgm=bgm, preview=preview)
-
-
 @contextmanager
-def encoding_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path,
-                 spill: bool = False) -> Iterator[Future[EncodedBgm]]:
-    """`encode_bgm` in a thread beside the block: the encoders are FFmpeg processes, so they use
-    the second core while the analysis keeps the first (about 2.5 s back on a 4-minute song).
+def encoding_bgm(*, samples: np.ndarray, sample_rate: int, folder: Path) -> Iterator[Future[EncodedBgm]]:
+    """Encode (channels, n) float32 `samples` as the BGM, and their liveliest stretch as the
+    preview clip, into `folder`, in a thread beside the block: the encoders are FFmpeg
+    processes, so they use the second core while the analysis keeps the first (about 2.5 s back
+    on a 4-minute song).
 
-    spill: the caller drops `samples` once the block starts (the drum-less backing track, which
-    nothing else needs): they are written to a 16-bit PCM file in `folder` first and encoded
-    from there, so that the encoder does not hold them in memory beside the analysis (210 MB
-    for a 10-minute song, which would raise the job's peak).
+    The samples are first written to a 16-bit PCM file in `folder` (0.1 s for 4 minutes) and
+    encoded from there, so that the encoder never holds them: the caller may drop them when
+    the block starts (the drum-less backing track, 210 MB for a 10-minute song, would
+    otherwise sit beside the analysis and raise the job's peak).
 
     Yields the future of the EncodedBgm. Leaving the block waits for the encoders in any case
     (also when the block raises), so that nothing writes into `folder` after the caller
     removed it; an encoder's error is raised by the future's result().
     """
-    if spill:
-        with timing.stage(timing.ENCODE_BGM):
-            pcm_path = folder / SPILLED_BGM_FILE
-            write_pcm16(samples=samples, path=pcm_path)
-        with timing.stage(timing.PREVIEW):
-            clip = preview_clip(samples=samples, sample_rate=sample_rate)
-        encode = functools.partial(_encode_spilled_bgm, pcm_path=pcm_path, channels=samples.shape[0], clip=clip,
-                                   sample_rate=sample_rate, folder=folder)
-    else:
-        encode = functools.partial(encode_bgm, samples=samples, sample_rate=sample_rate, folder=folder)
-    del samples  # this frame lives as long as the block: only the encoder may keep them
+    with timing.stage(timing.ENCODE_BGM):
+        pcm_path = folder / SPILLED_BGM_FILE
+        write_pcm16(samples=samples, path=pcm_path)
+    with timing.stage(timing.PREVIEW):
+        clip = preview_clip(samples=samples, sample_rate=sample_rate)
+    encode = functools.partial(_encode_bgm, pcm_path=pcm_path, channels=samples.shape[0], clip=clip,
+                               sample_rate=sample_rate, folder=folder)
+    del samples  # this frame lives as long as the block: it must not keep them
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bgm-encoder") as executor:
         # The thread's stage times go to the job's recording: it runs in a copy of this context.
         yield executor.submit(contextvars.copy_context().run, encode)
 
 
-def _encode_spilled_bgm(*, pcm_path: Path, channels: int, clip: np.ndarray, sample_rate: int,
-                        folder: Path) -> EncodedBgm:
+def _encode_bgm(*, pcm_path: Path, channels: int, clip: np.ndarray, sample_rate: int, folder: Path) -> EncodedBgm:
     bgm, preview = folder / BGM_FILE, folder / PREVIEW_FILE
     with timing.stage(timing.ENCODE_BGM):
         encode_ogg_from_pcm16(pcm_path=pcm_path, channels=channels, sample_rate=sample_rate, path=bgm)

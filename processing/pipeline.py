@@ -144,9 +144,8 @@ def convert(
                         on_fraction=lambda fraction: report(STAGE_SEPARATING, start + fraction * (end - start)),
                     )
             with encoding_bgm(samples=backing if backing is not None else decoded.samples,
-                              sample_rate=decoded.sample_rate, folder=Path(work_dir),
-                              spill=backing is not None) as pending_bgm:
-                del backing  # spilled to a file for its encoder: the analysis need not sit beside it
+                              sample_rate=decoded.sample_rate, folder=Path(work_dir)) as pending_bgm:
+                del backing  # written to a file for its encoder: the analysis need not sit beside it
                 report(STAGE_ANALYSING, ends[STAGE_SEPARATING])
                 tempo_map, follows_drums = _tempo_map(audio=decoded, model_dir=model_dir)
 
