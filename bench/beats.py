@@ -1,11 +1,15 @@
 """Beat and downbeat F-measure (mir_eval, 70 ms) of the tempo map on annotated songs.
 
 Run: .venv/bin/python bench/beats.py [--songs ../shared/data/mdb-dev] [--model-dir ../shared/models]
+     .venv/bin/python bench/beats.py --renders RENDERS [--split test]
 Scores the tempo map the charts are written on (beats tracked on ADTOF's drum activations,
-then made piecewise constant), and librosa's beat tracker as the baseline.
+then made piecewise constant, bars from the bar tracker), and librosa's beat tracker as the
+baseline. With --renders, the songs are bench/groove_renders.py's renders of one Groove split,
+popular styles only (their analyses are read from the folder; librosa's baseline is left out).
 """
 
 import argparse
+import csv
 import sys
 import time
 from pathlib import Path
@@ -17,37 +21,62 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.groove_renders import POPULAR_STYLES  # noqa: E402
 from processing import rhythm  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
+
+
+def downbeat_times(tempo_map: rhythm.TempoMap) -> np.ndarray:
+    """Seconds of every bar line of the map within its beats."""
+    n_beats = tempo_map.beat_times.size
+    starts = tempo_map.bar_starts(first_beat=0, until_beat=n_beats)
+    return tempo_map.beat_times[starts[(starts >= 0) & (starts < n_beats)]]
+
+
+def score(*, name: str, spectrogram, activations, reference_beats, reference_downbeats, baseline=None) -> tuple:
+    started = time.perf_counter()
+    tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
+    elapsed = time.perf_counter() - started
+    changes = int(np.count_nonzero(np.abs(np.diff(np.round(tempo_map.beat_bpms(), 4))) > 0)) + 1
+    row = (mir_eval.beat.f_measure(reference_beats, tempo_map.beat_times),
+           mir_eval.beat.f_measure(reference_downbeats, downbeat_times(tempo_map)),
+           np.nan if baseline is None else mir_eval.beat.f_measure(reference_beats, baseline))
+    print(f"{name:<36}{row[0]:>8.3f}{row[1]:>12.3f}{row[2]:>16.3f}{tempo_map.beats_per_bar:>7}{changes:>10}"
+          f"{elapsed:>7.2f}", flush=True)
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--songs", type=Path, default=ROOT.parent / "shared" / "data" / "mdb-dev")
     parser.add_argument("--model-dir", type=Path, default=ROOT.parent / "shared" / "models")
+    parser.add_argument("--renders", type=Path, help="bench/groove_renders.py's output folder")
+    parser.add_argument("--split", default="test", help="Groove split of the renders scored")
     args = parser.parse_args()
     rows = []
-    print(f"{'song':<12}{'beat F':>8}{'downbeat F':>12}{'librosa beat F':>16}{'segments':>10}{'s':>7}")
-    for annotation in sorted(args.songs.glob("*.beats.txt")):
-        song = annotation.with_name(annotation.name.replace(".beats.txt", ".flac"))
-        reference = np.loadtxt(annotation)
-        audio = decode(path=song)
-        started = time.perf_counter()
-        spectrogram, activations = adtof.analyse(audio=audio, model_dir=args.model_dir)
-        tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
-        elapsed = time.perf_counter() - started
-        beats = tempo_map.beat_times
-        downbeats = beats[tempo_map.first_downbeat % tempo_map.beats_per_bar::tempo_map.beats_per_bar]
-        _, librosa_beats = librosa.beat.beat_track(y=audio.mono(), sr=audio.sample_rate, units="time")
-        changes = int(np.count_nonzero(np.abs(np.diff(np.round(tempo_map.beat_bpms(), 4))) > 0)) + 1
-        row = (mir_eval.beat.f_measure(reference[:, 0], beats),
-               mir_eval.beat.f_measure(reference[reference[:, 1] == 1, 0], downbeats),
-               mir_eval.beat.f_measure(reference[:, 0], librosa_beats))
-        rows.append(row)
-        print(f"{song.stem:<12}{row[0]:>8.3f}{row[1]:>12.3f}{row[2]:>16.3f}{changes:>10}{elapsed:>7.1f}")
+    print(f"{'song':<36}{'beat F':>8}{'downbeat F':>12}{'librosa beat F':>16}{'meter':>7}{'segments':>10}{'s':>7}")
+    if args.renders:
+        for render in csv.DictReader(open(args.renders / "index.csv")):
+            if render["split"] != args.split or render["style"].split("/")[0] not in POPULAR_STYLES:
+                continue
+            analysis = np.load(args.renders / f"{render['name']}.analysis.npz")
+            labels = np.load(args.renders / f"{render['name']}.labels.npz")
+            rows.append(score(name=f"{render['name']} {render['variant']}", spectrogram=analysis["spectrogram"],
+                              activations=analysis["activations"], reference_beats=labels["beats"],
+                              reference_downbeats=labels["beats"][labels["downbeats"]]))
+    else:
+        for annotation in sorted(args.songs.glob("*.beats.txt")):
+            song = annotation.with_name(annotation.name.replace(".beats.txt", ".flac"))
+            reference = np.loadtxt(annotation)
+            audio = decode(path=song)
+            spectrogram, activations = adtof.analyse(audio=audio, model_dir=args.model_dir)
+            _, librosa_beats = librosa.beat.beat_track(y=audio.mono(), sr=audio.sample_rate, units="time")
+            rows.append(score(name=song.stem, spectrogram=spectrogram, activations=activations,
+                              reference_beats=reference[:, 0], reference_downbeats=reference[reference[:, 1] == 1, 0],
+                              baseline=librosa_beats))
     mean = np.mean(rows, axis=0)
-    print(f"{'mean':<12}{mean[0]:>8.3f}{mean[1]:>12.3f}{mean[2]:>16.3f}")
+    print(f"{'mean':<36}{mean[0]:>8.3f}{mean[1]:>12.3f}{mean[2]:>16.3f}")
 
 
 if __name__ == "__main__":

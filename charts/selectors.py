@@ -15,9 +15,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from charts.models import LEVEL_COLUMNS, LISTED, ChartVersion, Report, Song, UserBan, Vote
-from processing.chart_view import chart_view_data
+from processing.chart_view import LaneUncertainty, chart_view_data, lane_uncertainty
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
-from processing.package import package_chart_files, package_folder
+from processing.package import package_chart_files, package_confidences, package_folder
 from processing.pipeline import BGM_DRUMLESS, INPUT_DRUMS, PackageOptions
 from processing.transcription import TRACKS
 
@@ -39,6 +39,8 @@ SORTS = {
 ESTIMATE_HISTORY = 20
 ESTIMATE_READ = 4 * ESTIMATE_HISTORY
 TRIGRAM = 3  # a search word this long matches anywhere in title, artist or uploader; shorter ones a word's start
+# The chart whose uncertain notes the chart page counts: the one with every note.
+UNCERTAINTY_DIFFICULTY = "MASTER"
 
 
 def chart_versions_visible_to(*, viewer: Viewer, by_link: bool = False) -> QuerySet[ChartVersion]:
@@ -268,8 +270,9 @@ def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
 
 
 def chart_version_view(*, version: ChartVersion, difficulty: str) -> dict:
-    """The lane-view data of one difficulty, read from the version's .dtx; Http404 when the
-    version has no package or no such difficulty."""
+    """The lane-view data of one difficulty, read from the version's .dtx and its notes'
+    confidences (None in a package made before they were stored); Http404 when the version
+    has no package or no such difficulty."""
     if not version.package:
         raise Http404("This chart version has no package yet.")
     with version.package.open("rb") as handle, zipfile.ZipFile(handle) as archive:
@@ -277,7 +280,19 @@ def chart_version_view(*, version: ChartVersion, difficulty: str) -> dict:
         if member is None:
             raise Http404("No such difficulty.")
         dtx = parse_dtx(text=decode_dtx_bytes(archive.read(member)))
-    return chart_view_data(dtx=dtx, label=difficulty, level=int(dtx.headers.get("DLEVEL", "0") or 0))
+        confidences = package_confidences(archive).get(difficulty)
+    return chart_view_data(dtx=dtx, label=difficulty, level=dtx.level,
+                           confidences=confidences)
+
+
+def chart_version_uncertainty(*, version: ChartVersion) -> list[LaneUncertainty] | None:
+    """Per lane of the MASTER chart, how many notes are uncertain; None when the version has no
+    package yet or its package stores no confidences (made before notes carried one)."""
+    if not version.package:
+        return None
+    with version.package.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        confidences = package_confidences(archive).get(UNCERTAINTY_DIFFICULTY)
+    return None if confidences is None else lane_uncertainty(confidences=confidences)
 
 
 def chart_version_package_file(*, version: ChartVersion, name: str) -> bytes:

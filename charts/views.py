@@ -185,6 +185,7 @@ def _chart_page_context(request: HttpRequest, version: ChartVersion, ref: str, *
         "version": version, "song": version.song, "ref": ref, "is_owner": is_owner,
         "provenance": selectors.chart_provenance(version=version),
         "my_vote": selectors.vote_of(user=request.user, version=version),
+        "uncertainty": selectors.chart_version_uncertainty(version=version),
         "visibility_form": VisibilityForm(initial={"visibility": version.visibility}) if is_owner else None,
         "share_url": request.build_absolute_uri(reverse("chart-version-detail", args=[version.share_token]))
         if is_owner else None,

@@ -7,7 +7,7 @@ triplets; DTXMania divides a 4/4 bar into 384 ticks, and 192 per bar divides tha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,11 +22,14 @@ GRID_OFFSETS = np.array(sorted(set(range(0, TICKS_PER_BEAT + 1, 12)) | set(range
 
 @dataclass(frozen=True)
 class Note:
-    """A chart note: its grid position in ticks and its lane."""
+    """A chart note: its grid position in ticks, its lane, its chip's volume and the track's
+    confidence in its hit (`Hit.confidence`). Notes equal and hash as (tick, lane, velocity):
+    the confidence only describes a note."""
 
     tick: int
     lane: Lane
     velocity: float = 1.0
+    confidence: float = field(default=1.0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ def quantise_ticks(*, beat_positions: np.ndarray) -> np.ndarray:
 
 
 def arrange(*, hits: list[Hit], tempo_map: TempoMap) -> Chart:
-    """Place `hits` on the grid of `tempo_map`; two hits of one lane on one tick become one."""
+    """Place `hits` on the grid of `tempo_map`; two hits of one lane on one tick become one,
+    with the louder hit's velocity and confidence."""
     if not hits:
         return Chart(tempo_map=tempo_map, notes=[], quantisation_errors_s=np.zeros(0))
     times = np.array([hit.time_s for hit in hits])
@@ -73,7 +77,7 @@ def arrange(*, hits: list[Hit], tempo_map: TempoMap) -> Chart:
     for hit, tick, quantised in zip(hits, ticks, quantised_times):
         key = (int(tick), hit.lane)
         if key not in notes or hit.velocity > notes[key].velocity:
-            notes[key] = Note(tick=int(tick), lane=hit.lane, velocity=hit.velocity)
+            notes[key] = Note(tick=int(tick), lane=hit.lane, velocity=hit.velocity, confidence=hit.confidence)
             errors[key] = float(quantised - hit.time_s)
     ordered = sorted(notes, key=lambda key: (key[0], key[1].channel))
     return Chart(

@@ -5,6 +5,8 @@
     <title>/bgm.ogg        the backing track (Ogg Vorbis)
     <title>/preview.ogg    a 20-second clip for the song list
     <title>/chips/XX.wav   one chip sound per lane
+    <title>/confidence.json  each note's confidence, which DTX has no field for (DTXMania
+                           ignores the file; the site's preview reads it)
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import contextvars
 import functools
 import io
+import json
 import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -39,18 +42,21 @@ PREVIEW_FILE = "preview.ogg"
 SPILLED_BGM_FILE = "bgm.s16le"
 CHIPS_FOLDER = "chips"
 SET_DEF_FILE = "set.def"
+CONFIDENCE_FILE = "confidence.json"  # {difficulty label: {chip lane: [confidence, ...] in tick order}}
 MAX_FOLDER_NAME = 60
 FALLBACK_FOLDER_NAME = "song"
 
 
 @dataclass(frozen=True)
 class Difficulty:
-    """One chart of the package: its set.def label, file name, #DLEVEL and .dtx text."""
+    """One chart of the package: its set.def label, file name, #DLEVEL and .dtx text, and its
+    notes' confidences by chip lane in tick order (`chart_view.lane_confidences`)."""
 
     label: str
     file_name: str
     level: int
     dtx_text: str
+    confidences: dict[str, list[float]] = field(default_factory=dict)
 
 
 def chip_sounds() -> ChipSounds:
@@ -147,6 +153,8 @@ def write_package(
         archive.writestr(f"{folder}/{SET_DEF_FILE}", set_def_text(title=title, difficulties=difficulties).encode())
         for difficulty in difficulties:
             archive.writestr(f"{folder}/{difficulty.file_name}", difficulty.dtx_text.encode())
+        confidences = {difficulty.label: difficulty.confidences for difficulty in difficulties}
+        archive.writestr(f"{folder}/{CONFIDENCE_FILE}", json.dumps(confidences, separators=(",", ":")))
         archive.write(bgm.bgm, f"{folder}/{BGM_FILE}", compress_type=zipfile.ZIP_STORED)
         archive.write(bgm.preview, f"{folder}/{PREVIEW_FILE}", compress_type=zipfile.ZIP_STORED)
         for lane, file_name in chip_sounds().lanes.items():
@@ -181,3 +189,12 @@ def package_chart_files(archive: zipfile.ZipFile) -> dict[str, str]:
         for level in range(1, 6)
         if f"L{level}LABEL" in entries and f"L{level}FILE" in entries
     }
+
+
+def package_confidences(archive: zipfile.ZipFile) -> dict[str, dict[str, list[float]]]:
+    """{difficulty label: {chip lane: confidences in tick order}} from the package's
+    CONFIDENCE_FILE; empty for a package made before notes carried a confidence."""
+    try:
+        return json.loads(archive.read(f"{package_folder(archive)}/{CONFIDENCE_FILE}"))
+    except KeyError:
+        return {}

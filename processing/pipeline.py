@@ -12,6 +12,7 @@ import numpy as np
 from processing import audio, rhythm, separation, timing
 from processing.arrangement import arrange
 from processing.audio import DecodedAudio
+from processing.chart_view import lane_confidences
 from processing.chips import cut_chips
 from processing.dtx import DtxHeader, write_dtx
 from processing.errors import AudioError
@@ -182,6 +183,7 @@ def convert(
                                                  level=level, preview=PREVIEW_FILE),
                                 sounds=chip_sounds(),
                             ),
+                            confidences=lane_confidences(notes=reduced.notes),
                         )
                         for (spec, reduced, _), level in zip(leveled, levels)
                     ]
@@ -233,13 +235,22 @@ def header_comment(*, charter: str, comment: str, track_name: str) -> str:
 
 
 def override_levels(*, levels: list[int], master_level: int) -> list[int]:
-    """`levels` (#DLEVEL as integers, BASIC..MASTER) moved so that MASTER's is `master_level`:
-    each lower difficulty keeps its distance below MASTER but stays at MIN_LEVEL or above, so
-    levels that would sink under it all meet there. Raises ValueError outside MIN_LEVEL..MAX_LEVEL."""
+    """`levels` (#DLEVEL as integers, BASIC..MASTER, rising) moved so that MASTER's is
+    `master_level`: each lower difficulty keeps its distance below MASTER. Where that would
+    sink BASIC under MIN_LEVEL, the distances shrink in proportion so that BASIC lands on
+    MIN_LEVEL (for a MASTER of 1.00 to 1.02, a hundredth per difficulty below MASTER, since four
+    rising levels need that room). Raises ValueError outside MIN_LEVEL..MAX_LEVEL."""
     if not MIN_LEVEL <= master_level <= MAX_LEVEL:
         raise ValueError(f"level {master_level} is outside {MIN_LEVEL}..{MAX_LEVEL}")
     shift = master_level - levels[-1]
-    return [max(MIN_LEVEL, level + shift) for level in levels[:-1]] + [master_level]
+    if levels[0] + shift >= MIN_LEVEL:
+        return [level + shift for level in levels]
+    floor = min(MIN_LEVEL, master_level - (len(levels) - 1))
+    scale = (master_level - floor) / (levels[-1] - levels[0])
+    squeezed = [floor + round((level - levels[0]) * scale) for level in levels]
+    for i in range(len(squeezed) - 2, -1, -1):  # rounding may join two neighbours: part them
+        squeezed[i] = min(squeezed[i], squeezed[i + 1] - 1)
+    return squeezed
 
 
 def default_options(*, model_dir: Path, bgm: str | None = None) -> PackageOptions:

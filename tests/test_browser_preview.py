@@ -9,6 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import sync_playwright
 
 from charts.models import ChartVersion
+from processing.chart_view import UNCERTAIN_BELOW
 from tests.uploads import upload
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,23 +54,33 @@ def _lane_pixels(page) -> int:
     return page.evaluate(COUNT_LANE_PIXELS, [canvas, LANE_COLOURS])
 
 
-@pytest.mark.django_db(transaction=True)
-def test_preview_plays_and_switches_difficulty(client, user, groove_file, run_worker, live_server, open_browser):
+def _finished_chart(client, user, groove_path: Path, run_worker) -> ChartVersion:
     client.force_login(user)
-    version = upload(client, groove_file[0])
+    version = upload(client, groove_path)
     assert run_worker().returncode == 0
     version.refresh_from_db()
     assert version.status == ChartVersion.Status.DONE
+    return version
 
+
+def _open_chart_page(client, live_server, open_browser, version: ChartVersion, problems: list[str]):
+    """The chart page in Chromium, logged in as `client`, once its chart has loaded; console
+    errors and page errors land in `problems`."""
     browser_page = open_browser()
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     browser_page.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
     page = browser_page.new_page()
-    problems = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(live_server.url + reverse("chart-version-detail", args=[version.pk]))
-    preview = page.wait_for_selector("[data-chart-preview][data-note-count]")
+    return page, page.wait_for_selector("[data-chart-preview][data-note-count]")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_preview_plays_and_switches_difficulty(client, user, groove_file, run_worker, live_server, open_browser):
+    version = _finished_chart(client, user, groove_file[0], run_worker)
+    problems = []
+    page, preview = _open_chart_page(client, live_server, open_browser, version, problems)
     page.wait_for_function("document.querySelector('[data-role=audio]').readyState >= 1")
     master_notes = int(preview.get_attribute("data-note-count"))
     assert master_notes > 50
@@ -93,4 +104,51 @@ def test_preview_plays_and_switches_difficulty(client, user, groove_file, run_wo
     page.click("[data-role=play]")
     time.sleep(0.2)
     assert preview.get_attribute("data-playing") == "false"
+    assert problems == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_uncertain_notes_draws_them_hollow(client, user, groove_file, run_worker, live_server, open_browser):
+    version = _finished_chart(client, user, groove_file[0], run_worker)
+    url = reverse("chart-version-chart-json", args=[version.pk])
+    charts = {label: client.get(url, {"difficulty": label}).json() for label in ("MASTER", "BASIC")}
+    uncertain = {label: [note for note in chart["notes"] if note[3] < UNCERTAIN_BELOW] for label, chart in charts.items()}
+    assert uncertain["MASTER"], "the spectral track is unsure of some of the groove's quieter hits"
+    lanes = {}
+    for _, _, chip, confidence in charts["MASTER"]["notes"]:
+        lanes.setdefault(chip, []).append(confidence < UNCERTAIN_BELOW)
+
+    problems = []
+    page, preview = _open_chart_page(client, live_server, open_browser, version, problems)
+    rows = page.query_selector_all("[data-role=uncertainty] tr[data-lane]")
+    shown = {row.get_attribute("data-lane"): row.inner_text() for row in rows}
+    assert shown.keys() == lanes.keys(), "a row per lane with notes"
+    for lane, flags in lanes.items():
+        assert f"{sum(flags)} of {len(flags)}" in shown[lane]
+        assert f"{round(100 * sum(flags) / len(flags))}%" in shown[lane]
+
+    page.wait_for_function("document.querySelector('[data-role=audio]').readyState >= 1")
+    first_uncertain = uncertain["MASTER"][0][0]
+    page.evaluate(f"document.querySelector('[data-chart-preview]').chartPreview.seek({max(first_uncertain - 0.5, 0)})")
+    solid = _lane_pixels(page)
+    assert preview.get_attribute("data-uncertain-count") == str(len(uncertain["MASTER"]))
+    assert page.is_hidden("[data-role=uncertain-legend]")
+
+    page.check("[data-role=uncertain]")
+    assert preview.get_attribute("data-mark-uncertain") == "true"
+    assert 0 < _lane_pixels(page) < solid, "uncertain notes in view lose their fill"
+    legend = page.inner_text("[data-role=uncertain-legend]")
+    assert f"{len(uncertain['MASTER'])} of {len(charts['MASTER']['notes'])} notes in MASTER" in legend
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.query_selector("[data-chart-preview]").screenshot(path=str(OUTPUT_DIR / "preview-uncertain.png"))
+
+    page.click("[data-difficulty=BASIC]")
+    page.wait_for_function("document.querySelector('[data-chart-preview]').dataset.difficulty === 'BASIC'")
+    assert preview.get_attribute("data-uncertain-count") == str(len(uncertain["BASIC"]))
+    assert "notes in BASIC" in page.inner_text("[data-role=uncertain-legend]")
+    page.click("[data-difficulty=MASTER]")
+    page.wait_for_function("document.querySelector('[data-chart-preview]').dataset.difficulty === 'MASTER'")
+    page.uncheck("[data-role=uncertain]")
+    assert preview.get_attribute("data-mark-uncertain") == "false"
+    assert _lane_pixels(page) == solid, "unmarked, every note is filled again"
     assert problems == []

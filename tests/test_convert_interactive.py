@@ -72,7 +72,7 @@ def test_batch_flags_set_the_header_meter_and_master_level(groove_file, tmp_path
     package = tmp_path / "Flag Groove.zip"
     assert validate_package(path=package) == []
     charts = {name: parse_dtx(text=text) for name, text in _charts(package).items()}
-    levels = [int(charts[name].headers["DLEVEL"]) for name in DIFFICULTIES]
+    levels = [charts[name].level for name in DIFFICULTIES]
     assert levels[-1] == 650 and all(100 <= level < 650 for level in levels[:-1])
     master = charts["master"]
     assert master.headers["GENRE"] == "Funk"

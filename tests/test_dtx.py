@@ -1,5 +1,7 @@
 """The DTX writer and reader: a chart written and read back plays every chip when meant."""
 
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ from processing.arrangement import TICKS_PER_BEAT, Chart, Note
 from processing.dtx import ChipSounds, DtxHeader, write_dtx
 from processing.dtx.format import decode_bar, encode_bar, encode_base36, safe_header_value
 from processing.dtx.reader import parse_dtx
+from processing.dtx.validator import validate_package
 from processing.lanes import Lane
 from processing.rhythm import TempoMap
 
@@ -84,3 +87,36 @@ def test_bar_numbers(bar, text):
 
 def test_header_values_lose_semicolons_and_newlines():
     assert safe_header_value("a;b\r\nc") == "a,b c"
+
+
+@pytest.mark.parametrize("level,dlevel,dlvdec", [(558, "55", "8"), (100, "10", "0"), (999, "99", "9")])
+def test_the_level_is_written_in_the_form_both_dtxmanias_read(level, dlevel, dlvdec):
+    chart = _chart(0.5 * np.arange(1, 20), 0, [Note(tick=0, lane=Lane.SNARE)])
+    dtx = parse_dtx(text=write_dtx(chart=chart, header=DtxHeader(title="t", level=level), sounds=SOUNDS))
+    assert (dtx.headers["DLEVEL"], dtx.headers["DLVDEC"]) == (dlevel, dlvdec), "under 100: the original's clamp"
+    assert dtx.level == level
+
+
+@pytest.mark.parametrize("headers,level", [
+    ("#DLEVEL: 558", 558),  # DTXManiaNX's packed form
+    ("#DLEVEL: 55\r\n#DLVDEC: 8", 558),
+    ("#DLEVEL: 55", 550),  # the original's form: tenths only
+    ("", 0),
+])
+def test_both_level_forms_are_read_back(headers, level):
+    assert parse_dtx(text=f"#TITLE: t\r\n{headers}\r\n").level == level
+
+
+@pytest.mark.parametrize("level_lines,clamped", [("#DLEVEL: 558", True), ("#DLEVEL: 55\r\n#DLVDEC: 8", False)])
+def test_the_validator_refuses_a_level_the_original_dtxmania_clamps(tmp_path, level_lines, clamped):
+    names = ("basic", "advanced", "extreme", "master")
+    set_def = "".join(f"#L{i}LABEL: {name.upper()}\r\n#L{i}FILE: {name}.dtx\r\n" for i, name in enumerate(names, 1))
+    package = tmp_path / "song.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("song/set.def", "\ufeff" + set_def)
+        for i, name in enumerate(names):
+            levels = level_lines if name == "master" else f"#DLEVEL: {10 + i}\r\n#DLVDEC: 0"
+            archive.writestr(f"song/{name}.dtx", f"\ufeff#TITLE: t\r\n{levels}\r\n")
+    problems = validate_package(path=package)
+    assert any("clamped to 100 by the original DTXMania" in problem for problem in problems) == clamped
+    assert not any("must rise" in problem or "outside" in problem for problem in problems)

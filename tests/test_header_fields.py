@@ -44,7 +44,7 @@ def test_header_fields_are_written_and_read_back():
     dtx = parse_dtx(text=write_dtx(chart=_chart(TempoMap(beat_times=BEAT_S * np.arange(30))), header=header,
                                    sounds=SOUNDS))
     assert dtx.headers["TITLE"] == "Ballad" and dtx.headers["ARTIST"] == "Kim & the Sticks"
-    assert dtx.headers["GENRE"] == "Rock" and dtx.headers["DLEVEL"] == "650"
+    assert dtx.headers["GENRE"] == "Rock" and dtx.level == 650
     assert dtx.headers["COMMENT"] == "Charted by Kim. Live take (Audio2DTX track adtof)"
 
 
@@ -52,7 +52,7 @@ def test_header_values_stay_on_their_line_and_lose_semicolons():
     header = DtxHeader(title="Rock;\r\nRoll", genre="J-Pop\n#BPM: 999", comment="a;b\x07c\u2028d", artist=" \n ")
     text = write_dtx(chart=_chart(TempoMap(beat_times=BEAT_S * np.arange(30))), header=header, sounds=SOUNDS)
     lines = _header_lines(text)
-    assert [line.split(":")[0] for line in lines] == ["#TITLE", "#GENRE", "#COMMENT", "#BPM", "#DLEVEL"], \
+    assert [line.split(":")[0] for line in lines] == ["#TITLE", "#GENRE", "#COMMENT", "#BPM", "#DLEVEL", "#DLVDEC"], \
         "one line a field, and a field left empty (blank artist) is left out"
     assert not any(";" in line for line in lines)
     dtx = parse_dtx(text=text)
@@ -74,7 +74,7 @@ def test_the_comment_credits_the_charter_and_keeps_the_track(charter, comment, e
 @pytest.mark.parametrize("master,expected", [
     (650, [350, 450, 600, 650]),  # each keeps its distance below MASTER
     (990, [690, 790, 940, 990]),
-    (200, [100, 100, 150, 200]),  # never under 1.00
+    (200, [100, 133, 183, 200]),  # never under 1.00: the distances shrink, the levels still rise
 ])
 def test_a_master_level_moves_the_others_with_it(master, expected):
     assert override_levels(levels=[400, 500, 650, 700], master_level=master) == expected
@@ -118,11 +118,11 @@ def test_bars_of_three_beats_are_written_as_three_quarter_bars():
     assert bars[-6:] == pytest.approx(3 * BEAT_S, abs=1e-6), "the song's bars last three beats"
 
 
-def _master(version: ChartVersion) -> tuple[str, list[str]]:
+def _master(version: ChartVersion) -> tuple[str, list[int]]:
     """The text of the version's master.dtx, and every level of its package."""
     with version.package.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         folder = archive.namelist()[0].split("/")[0]
-        levels = [parse_dtx(text=decode_dtx_bytes(archive.read(f"{folder}/{name}.dtx"))).headers["DLEVEL"]
+        levels = [parse_dtx(text=decode_dtx_bytes(archive.read(f"{folder}/{name}.dtx"))).level
                   for name in ("basic", "advanced", "extreme", "master")]
         return decode_dtx_bytes(archive.read(f"{folder}/master.dtx")), levels
 
@@ -161,7 +161,7 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
     assert _bar_lengths(second_text)[-1] == "0.75"
     bars = np.diff(parse_dtx(text=second_text).bar_times_s)
     assert bars[-8:] == pytest.approx(3 * BEAT_S, abs=0.01), "bars of three beats at 120 BPM"
-    assert second_levels[-1] == "650" and second.levels["MASTER"] == 650
+    assert second_levels[-1] == 650 and second.levels["MASTER"] == 650
     package = media_root / "check.zip"
     with second.package.open("rb") as handle:
         package.write_bytes(handle.read())

@@ -1,5 +1,6 @@
-"""The chart JSON behind the preview holds exactly what each .dtx holds, under the chart
-page's access rules; the package's audio is served, nothing else of it."""
+"""The chart JSON behind the preview holds exactly what each .dtx holds, with each note's
+confidence, under the chart page's access rules; the package's audio is served, nothing else
+of it."""
 
 import zipfile
 from collections import Counter
@@ -8,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from charts.models import ChartVersion
+from processing.chart_view import UNCERTAIN_BELOW
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
-from processing.package import package_chart_files
+from processing.package import CONFIDENCE_FILE, package_chart_files, package_confidences
 from tests.uploads import upload
 
 
@@ -30,10 +32,47 @@ def test_json_note_counts_equal_the_dtx_for_every_difficulty(logged_in_client, f
     url = reverse("chart-version-chart-json", args=[finished.pk])
     for label, dtx in charts.items():
         data = logged_in_client.get(url, {"difficulty": label}).json()
-        assert Counter(chip for _, _, chip in data["notes"]) == Counter(lane.value for _, lane in dtx.notes())
-        assert data["level"] == int(dtx.headers["DLEVEL"])
+        assert Counter(chip for _, _, chip, _ in data["notes"]) == Counter(lane.value for _, lane in dtx.notes())
+        assert data["level"] == dtx.level
         assert data["bars"] and data["bars"] == sorted(data["bars"])
     assert logged_in_client.get(url, {"difficulty": "NOPE"}).status_code == 404
+
+
+def test_every_note_carries_its_stored_confidence(logged_in_client, finished):
+    with finished.package.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        stored = package_confidences(archive)
+    assert list(stored) == ["BASIC", "ADVANCED", "EXTREME", "MASTER"]
+    url = reverse("chart-version-chart-json", args=[finished.pk])
+    for label, confidences in stored.items():
+        data = logged_in_client.get(url, {"difficulty": label}).json()
+        by_lane: dict[str, list[float]] = {}
+        for _, _, chip, confidence in data["notes"]:  # sorted by time: each lane's notes in tick order
+            by_lane.setdefault(chip, []).append(confidence)
+        assert by_lane == confidences
+        assert all(0.0 <= confidence <= 1.0 and confidence == round(confidence, 2)
+                   for values in by_lane.values() for confidence in values)
+        assert data["uncertain_below"] == UNCERTAIN_BELOW
+
+    page = logged_in_client.get(reverse("chart-version-detail", args=[finished.pk])).content.decode()
+    assert 'data-role="uncertain"' in page and 'data-role="uncertainty"' in page
+    for lane, values in stored["MASTER"].items():
+        uncertain = sum(value < UNCERTAIN_BELOW for value in values)
+        assert f'data-lane="{lane}"' in page and f"{uncertain} of {len(values)}" in page
+
+
+def test_a_chart_stored_without_confidences_still_previews(logged_in_client, finished):
+    path = finished.package.path
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist() if not name.endswith(CONFIDENCE_FILE)}
+    with zipfile.ZipFile(path, "w") as archive:  # the package as it was made before this change
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+    data = logged_in_client.get(reverse("chart-version-chart-json", args=[finished.pk])).json()
+    assert data["notes"] and {confidence for *_, confidence in data["notes"]} == {None}
+    page = logged_in_client.get(reverse("chart-version-detail", args=[finished.pk])).content.decode()
+    assert 'data-role="no-confidence"' in page
+    assert 'data-role="uncertain"' not in page and 'data-role="uncertainty"' not in page
 
 
 def test_another_users_json_and_audio_are_404(client, other_user, finished):

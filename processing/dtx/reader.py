@@ -32,6 +32,12 @@ CHIP_ORDER = 3
 BEATS_PER_WHOLE_BAR = 4
 
 
+# DTXManiaNX reads a #DLEVEL of this or more as the level times 100 ("558" is 5.58); a smaller
+# one, the only form the original DTXMania reads, as the level times 10, to which #DLVDEC adds
+# hundredths ("55" with "8" is 5.58).
+PACKED_LEVEL_FROM = 100
+
+
 class DtxFormatError(ValueError):
     pass
 
@@ -62,6 +68,16 @@ class DtxFile:
         if not bgm:
             raise DtxFormatError("the chart has no BGM chip on channel 01")
         return min(bgm)
+
+    @property
+    def level(self) -> int:
+        """The drum level as DTXMania's x.xx times 100 (558 shows as 5.58), from #DLEVEL and
+        #DLVDEC in either form (PACKED_LEVEL_FROM); 0 when the chart has none. Raises
+        ValueError when they are not integers."""
+        level = int(self.headers.get("DLEVEL", "0") or 0)
+        if level >= PACKED_LEVEL_FROM:
+            return level
+        return level * 10 + int(self.headers.get("DLVDEC", "0") or 0)
 
     def notes(self) -> list[tuple[float, Lane]]:
         """Drum notes as (seconds of audio time, lane): chart time minus the BGM's start."""

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from processing.difficulty import HAND_LANES, MAX_FEET, MAX_HANDS
 from processing.dtx.format import CHANNEL_BAR_LENGTH, CHANNEL_BGM, CHANNEL_BPM, LINE_END, UTF8_BOM
-from processing.dtx.reader import DtxFormatError, decode_dtx_bytes, parse_dtx
+from processing.dtx.reader import PACKED_LEVEL_FROM, DtxFormatError, decode_dtx_bytes, parse_dtx
 from processing.dtx.writer import LEAD_IN_S
 from processing.lanes import FOOT_LANES, LANE_BY_CHANNEL, Lane
 from processing.package import set_def_entries
@@ -19,7 +19,7 @@ from processing.package import set_def_entries
 EXPECTED_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")
 ALLOWED_CHANNELS = set(LANE_BY_CHANNEL) | {CHANNEL_BGM, CHANNEL_BAR_LENGTH, CHANNEL_BPM}
 SAME_TIME_S = 0.0005
-MAX_LEVEL = 1000
+MAX_LEVEL = 999  # 9.99: DTXMania's scale, whose 10.00 the portable #DLEVEL form cannot write
 
 
 def validate_package(*, path: Path) -> list[str]:
@@ -78,9 +78,16 @@ def _validate_dtx(archive: zipfile.ZipFile, *, folder: str, member: str, names: 
         return -1
     if not dtx.headers.get("TITLE"):
         problems.append(f"{name}: #TITLE is missing")
-    level = int(dtx.headers.get("DLEVEL", "0") or 0)
+    try:
+        level = dtx.level
+    except ValueError:
+        problems.append(f"{name}: #DLEVEL or #DLVDEC is not a whole number")
+        return -1
     if not 0 < level <= MAX_LEVEL:
-        problems.append(f"{name}: #DLEVEL {level} is outside 1..{MAX_LEVEL}")
+        problems.append(f"{name}: level {level / 100:.2f} is outside 0.01..{MAX_LEVEL / 100:.2f}")
+    if int(dtx.headers.get("DLEVEL", "0") or 0) >= PACKED_LEVEL_FROM:
+        problems.append(f"{name}: #DLEVEL {dtx.headers['DLEVEL']} is clamped to 100 by the original DTXMania; "
+                        f"write #DLEVEL: {level // 10} with #DLVDEC: {level % 10}")
     preview = dtx.headers.get("PREVIEW")
     if not preview or f"{folder}/{preview}" not in names:
         problems.append(f"{name}: #PREVIEW file '{preview}' is not in the package")

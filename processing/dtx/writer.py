@@ -92,7 +92,10 @@ def _header_lines(*, header: DtxHeader, bpm: float) -> list[str]:
         if value:
             lines.append(f"#{name}: {value}")
     lines.append(f"#BPM: {_format_bpm(bpm)}")
-    lines.append(f"#DLEVEL: {int(header.level)}")
+    # DTXManiaNX reads "#DLEVEL: 558" as 5.58, but the original DTXMania clamps #DLEVEL to 100.
+    # Both read "#DLEVEL: 55" (5.5 in NX, 55 in the original) and NX adds #DLVDEC's hundredths.
+    lines.append(f"#DLEVEL: {int(header.level) // 10}")
+    lines.append(f"#DLVDEC: {int(header.level) % 10}")
     return lines
 
 
@@ -106,10 +109,16 @@ def _format_bpm(bpm: float) -> str:
     return f"{bpm:.{BPM_DECIMALS}f}"
 
 
-# Bars between beat 0 and the first downbeat, by how many beats precede it. The 3-beat upbeat
-# is written as 2 + 1 because 384 ticks do not divide into 3 x 48 grid ticks; a 3-beat bar of
-# the song itself stays one bar, where DTXMania's 384 ticks place triplets up to a tick off.
-UPBEAT_BARS = {0: (), 1: (1,), 2: (2,), 3: (2, 1)}
+# The bars between beat 0 and the first downbeat are two beats long, the last one beat where
+# the count is odd: 384 ticks divide into 2 x 48 and 1 x 48 grid ticks but not into 3 x 48.
+# A 3- or 6-beat bar of the song itself stays one bar, where DTXMania's 384 ticks place
+# triplets up to a tick off.
+UPBEAT_BAR_BEATS = 2
+
+
+def upbeat_bar_lengths(beats: int) -> tuple[int, ...]:
+    """Lengths in beats of the bars that hold an upbeat of `beats` beats: 3 -> (2, 1)."""
+    return (UPBEAT_BAR_BEATS,) * (beats // UPBEAT_BAR_BEATS) + (1,) * (beats % UPBEAT_BAR_BEATS)
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,7 @@ class _BarLayout:
 
     @property
     def upbeat_bars(self) -> tuple[int, ...]:
-        return UPBEAT_BARS[self.first_downbeat]
+        return upbeat_bar_lengths(self.first_downbeat)
 
     @property
     def first_grid_bar(self) -> int:

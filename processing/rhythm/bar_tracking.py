@@ -1,6 +1,8 @@
 """Downbeats and bar lengths from tracked beats: an HMM over the position of each beat in
-its bar, scored by drum patterns (kick, snare, ... per sixteenth of the beat) and by
-harmonic change (chords tend to change on the first beat of a bar).
+its bar, scored by drum patterns (kick, snare, ... per sixteenth of the beat) and by cues
+that mark the first beat of a bar: harmonic change (chords), a change of bass note, a crash,
+and a tom fill in the beat before. The cues' weights are fitted on Groove MIDI performances
+rendered under generated accompaniment (bench/fit_downbeats.py).
 """
 
 import numpy as np
@@ -35,20 +37,39 @@ DRUM_PATTERNS = {
         [[0.210, 0.050, 0.200, 0.100], [0.351, 0.390, 0.312, 0.308], [0.077, 0.059, 0.073, 0.036],
          [0.497, 0.046, 0.383, 0.050], [0.592, 0.005, 0.166, 0.075]]]),
 }
-METERS = (4, 3)
+# Compound 6/8 is tracked at the eighth note (its dotted-quarter pulse, 40 to 70 BPM, is
+# below the beat tracker's range), so its bar has six beats; its drum pattern is the 3/4 one
+# twice over (Groove holds too few 6/8 performances to count one), and the kick on its first
+# eighth against the snare on its fourth tells the two halves apart (BACKBONE_WEIGHT).
+DRUM_PATTERNS[6] = np.concatenate([DRUM_PATTERNS[3], DRUM_PATTERNS[3]])
+COMPOUND_METER = 6
+METERS = (4, 3, 6)
 # A meter other than the first of METERS is chosen only when the drums repeat with its
-# period clearly more than with the first's (see estimate_meter). On the synthetic Groove
-# excerpts 4/4 scores at most 0.02 and 3/4 at least 0.2.
+# period clearly more than with the meter chosen so far, in METERS' order (see
+# estimate_meter). On the synthetic Groove excerpts 4/4 scores at most 0.02 and 3/4 at
+# least 0.2.
 METER_MARGIN = 0.1
-# Neighbouring sixteenths and classes are far from independent, so the summed Bernoulli
-# log-likelihood overstates the evidence; it is scaled down by this factor.
+# Nats per unit of (kick - snare) activation on the first sixteenth of a 6/8 bar's first
+# eighth, and the opposite on its fourth: set, not fitted (see COMPOUND_METER).
+BACKBONE_WEIGHT = 1.0
+# Weights of the downbeat evidence, fitted by bench/fit_downbeats.py (coordinate search
+# for the best mean downbeat F) on the 'train' split of bench/groove_renders.py's renders;
+# the development songs were not used (their leave-one-song-out figures are in
+# bench/RESULTS.md). DRUM_WEIGHT scales the drum patterns' summed Bernoulli
+# log-likelihood, which overstates the evidence because neighbouring sixteenths and classes
+# are far from independent; CUE_WEIGHTS weigh the columns of downbeat_cues, in nats per unit.
 DRUM_WEIGHT = 0.5
-# Log-likelihood bonus on a bar's first beat per HARMONIC_SCALE of chroma change above the
-# song's median. The scale is fixed rather than per song so that songs without harmony
-# (drums only) or with flat chroma (distorted guitars) get a weak cue, not a noisy one:
-# chord changes measure 0.02 to 0.06, drum-only and noise 0.01 or less.
-HARMONIC_WEIGHT = 1.0
+CUES = ("harmonic", "bass", "crash", "fill")
+CUE_WEIGHTS = np.array([1.0, 0.0, 0.0, 0.0])
+# Harmonic change is measured in units of HARMONIC_SCALE above the song's median. The scale
+# is fixed rather than per song so that songs without harmony (drums only) or with flat
+# chroma (distorted guitars) get a weak cue, not a noisy one: chord changes measure 0.02 to
+# 0.06, drum-only and noise 0.01 or less.
 HARMONIC_SCALE = 0.02
+# Bands of the ADTOF log-filterbank below 431 Hz: the bass line's register (and the kick's).
+BASS_BANDS = slice(0, 18)
+# Cues are clipped to this many units so that one loud event cannot outvote a song's bars.
+MAX_CUE = 4.0
 # Log probability of a bar cut short (e.g. a 2/4 bar in a 4/4 song).
 LOG_SHORT_BAR = -8.0
 # Bands of the ADTOF log-filterbank spectrogram whose centres are at least a semitone
@@ -80,6 +101,26 @@ def beat_slot_features(*, beat_times, activations, frame_rate=FRAME_RATE):
     return activations[frames].max(axis=2).transpose(0, 2, 1)
 
 
+def _per_beat_means(*, beat_times, values, frame_rate):
+    """Mean of `values` ((n_frames, n), non-negative) over each beat interval: (n_beats, n);
+    the last beat uses the previous interval."""
+    edges = np.clip(np.round(np.asarray(beat_times) * frame_rate).astype(int), 0, len(values))
+    edges = np.append(edges, min(len(values), 2 * edges[-1] - edges[-2]))
+    cumulative = np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    lengths = np.maximum(np.diff(edges), 1)[:, None]
+    return (cumulative[edges[1:]] - cumulative[edges[:-1]]) / lengths
+
+
+def _change_at_beats(per_beat):
+    """Cosine distance between each beat's vector ((n_beats, n)) and the previous beat's,
+    after log compression so that one loud component does not dominate: (n_beats,), 0 at
+    the first beat."""
+    per_beat = np.log1p(per_beat / (per_beat.mean() + EPSILON))
+    norms = np.linalg.norm(per_beat, axis=1) + EPSILON
+    cosine = np.sum(per_beat[1:] * per_beat[:-1], axis=1) / (norms[1:] * norms[:-1])
+    return np.concatenate([[0.0], 1.0 - cosine])
+
+
 def harmonic_change(*, beat_times, spectrogram, frame_rate=FRAME_RATE):
     """Chroma change at each beat: cosine distance between the mean chroma of the beat
     before and of the beat starting there.
@@ -99,26 +140,64 @@ def harmonic_change(*, beat_times, spectrogram, frame_rate=FRAME_RATE):
     n_bands = magnitude.shape[1]
     fold = np.zeros((n_bands, 12))
     fold[np.arange(n_bands), np.arange(n_bands) % 12] = 1.0
-    chroma = magnitude @ fold
-    edges = np.clip(np.round(np.asarray(beat_times) * frame_rate).astype(int), 0, len(chroma))
-    edges = np.append(edges, min(len(chroma), 2 * edges[-1] - edges[-2]))
-    cumulative = np.concatenate([np.zeros((1, 12)), np.cumsum(chroma, axis=0)])
-    lengths = np.maximum(np.diff(edges), 1)[:, None]
-    per_beat = (cumulative[edges[1:]] - cumulative[edges[:-1]]) / lengths
-    # log compression so that loud bass notes do not dominate the chord
-    per_beat = np.log1p(per_beat / (per_beat.mean() + EPSILON))
-    norms = np.linalg.norm(per_beat, axis=1) + EPSILON
-    cosine = np.sum(per_beat[1:] * per_beat[:-1], axis=1) / (norms[1:] * norms[:-1])
-    change = 1.0 - cosine
-    return np.concatenate([[0.0], (change - np.median(change)) / HARMONIC_SCALE])
+    change = _change_at_beats(_per_beat_means(beat_times=beat_times, values=magnitude @ fold,
+                                              frame_rate=frame_rate))
+    change[1:] = (change[1:] - np.median(change[1:])) / HARMONIC_SCALE
+    return change
+
+
+def bass_change(*, beat_times, spectrogram, frame_rate=FRAME_RATE):
+    """Change of the low register (BASS_BANDS) at each beat, as harmonic_change measures
+    chroma: a new bass note. In units of the song's median absolute deviation above its
+    median, (n_beats,), 0 at the first beat."""
+    magnitude = 10.0 ** spectrogram[:, BASS_BANDS] - 1.0
+    change = _change_at_beats(_per_beat_means(beat_times=beat_times, values=magnitude, frame_rate=frame_rate))
+    change[1:] = _robust_units(change[1:])
+    return change
+
+
+def _robust_units(values):
+    """`values` minus their median, in units of their median absolute deviation."""
+    centred = values - np.median(values)
+    return centred / (np.median(np.abs(centred)) + EPSILON)
+
+
+def downbeat_cues(*, beat_times, slot_features, spectrogram=None, frame_rate=FRAME_RATE):
+    """Evidence that each beat starts a bar, beyond the drum patterns: columns CUES.
+
+    harmonic: harmonic_change; bass: bass_change (both 0 without a spectrogram);
+    crash: the cymbal activation on the beat minus the song's median, in [-1, 1];
+    fill: the highest tom activation in the beat before, minus the song's median, in [-1, 1]
+    (a fill leads into the bar line).
+
+    Parameters
+    ----------
+    beat_times : np.ndarray, shape (n_beats,), seconds.
+    slot_features : np.ndarray, shape (n_beats, 5, SLOTS_PER_BEAT), from beat_slot_features.
+    spectrogram : np.ndarray, shape (n_frames, 84), or None.
+
+    Returns
+    -------
+    np.ndarray, shape (n_beats, len(CUES)), clipped to [-MAX_CUE, MAX_CUE].
+    """
+    cues = np.zeros((len(slot_features), len(CUES)))
+    if spectrogram is not None:
+        cues[:, 0] = harmonic_change(beat_times=beat_times, spectrogram=spectrogram, frame_rate=frame_rate)
+        cues[:, 1] = bass_change(beat_times=beat_times, spectrogram=spectrogram, frame_rate=frame_rate)
+    crash = slot_features[:, DRUM_CLASSES.index("CY"), 0]
+    cues[:, 2] = crash - np.median(crash)
+    toms = np.concatenate([[0.0], slot_features[:-1, DRUM_CLASSES.index("TT"), :].max(axis=1)])
+    cues[:, 3] = toms - np.median(toms)
+    return np.clip(cues, -MAX_CUE, MAX_CUE)
 
 
 def estimate_meter(*, slot_features, meters=METERS):
     """Beats per bar from how the drum pattern repeats.
 
     For each candidate meter m, the mean cosine similarity between the (centred) drum
-    features of beats m and 2m apart; the first meter is kept unless another beats it by
-    METER_MARGIN.
+    features of beats m and 2m apart. Candidates are taken in order: one replaces the meter
+    chosen so far only when it scores METER_MARGIN more (so 6 replaces 3 only where the
+    pattern repeats every six beats and not every three).
 
     Parameters
     ----------
@@ -139,20 +218,24 @@ def estimate_meter(*, slot_features, meters=METERS):
         dots = np.sum(features[:-lag] * features[lag:], axis=1)
         return float(np.mean(dots / (norms[:-lag] * norms[lag:])))
 
-    scores = [0.5 * (similarity(meter) + similarity(2 * meter)) for meter in meters]
-    best = int(np.argmax(scores))
-    return meters[best] if scores[best] > scores[0] + METER_MARGIN else meters[0]
+    chosen, chosen_score = meters[0], 0.5 * (similarity(meters[0]) + similarity(2 * meters[0]))
+    for meter in meters[1:]:
+        score = 0.5 * (similarity(meter) + similarity(2 * meter))
+        if score > chosen_score + METER_MARGIN:
+            chosen, chosen_score = meter, score
+    return chosen
 
 
-def bar_position_log_likelihoods(*, slot_features, meter, harmonic=None,
-                                 drum_weight=DRUM_WEIGHT, harmonic_weight=HARMONIC_WEIGHT):
+def bar_position_log_likelihoods(*, slot_features, meter, cues=None, drum_weight=DRUM_WEIGHT,
+                                 cue_weights=CUE_WEIGHTS):
     """Log-likelihood of each beat being at each position of a ``meter``-beat bar.
 
     Parameters
     ----------
     slot_features : np.ndarray, shape (n_beats, 5, SLOTS_PER_BEAT), in [0, 1].
     meter : int, a key of DRUM_PATTERNS.
-    harmonic : np.ndarray, shape (n_beats,), or None: ``harmonic_change`` output.
+    cues : np.ndarray, shape (n_beats, len(CUES)), or None: ``downbeat_cues`` output.
+    cue_weights : np.ndarray, shape (len(CUES),), nats per unit of each cue.
 
     Returns
     -------
@@ -162,8 +245,13 @@ def bar_position_log_likelihoods(*, slot_features, meter, harmonic=None,
     probability = DRUM_PATTERNS[meter].reshape(meter, -1)
     log_likelihood = drum_weight * (flat @ np.log(probability).T
                                     + (1.0 - flat) @ np.log1p(-probability).T)
-    if harmonic is not None:
-        log_likelihood[:, 0] += harmonic_weight * np.asarray(harmonic)
+    if cues is not None:
+        log_likelihood[:, 0] += cues @ np.asarray(cue_weights)
+    if meter == COMPOUND_METER:
+        kick, snare = DRUM_CLASSES.index("BD"), DRUM_CLASSES.index("SD")
+        backbone = BACKBONE_WEIGHT * (slot_features[:, kick, 0] - slot_features[:, snare, 0])
+        log_likelihood[:, 0] += backbone
+        log_likelihood[:, meter // 2] -= backbone
     return log_likelihood
 
 
@@ -199,7 +287,7 @@ def decode_bars(*, log_likelihood, log_short_bar=LOG_SHORT_BAR):
 
 
 def track_bars(*, beat_times, drum_activations, spectrogram=None, frame_rate=FRAME_RATE,
-               meters=METERS, drum_weight=DRUM_WEIGHT, harmonic_weight=HARMONIC_WEIGHT):
+               meters=METERS, drum_weight=DRUM_WEIGHT, cue_weights=CUE_WEIGHTS):
     """Downbeats and bar lengths of a tracked beat sequence.
 
     Parameters
@@ -208,7 +296,7 @@ def track_bars(*, beat_times, drum_activations, spectrogram=None, frame_rate=FRA
     drum_activations : np.ndarray, shape (n_frames, 5), in [0, 1], columns DRUM_CLASSES,
         frame ``i`` at ``i / frame_rate`` seconds.
     spectrogram : np.ndarray, shape (n_frames, 84), or None: the ADTOF log-filterbank
-        spectrogram, for the harmonic-change cue (left out when None).
+        spectrogram, for the harmonic and bass cues (left out when None).
     meters : tuple of int, beats per bar considered; the first is the default meter.
 
     Returns
@@ -226,13 +314,10 @@ def track_bars(*, beat_times, drum_activations, spectrogram=None, frame_rate=FRA
     slots = beat_slot_features(beat_times=beat_times, activations=drum_activations,
                                frame_rate=frame_rate)
     meter = estimate_meter(slot_features=slots, meters=meters)
-    harmonic = None
-    if spectrogram is not None:
-        harmonic = harmonic_change(beat_times=beat_times, spectrogram=spectrogram,
-                                   frame_rate=frame_rate)
+    cues = downbeat_cues(beat_times=beat_times, slot_features=slots, spectrogram=spectrogram,
+                         frame_rate=frame_rate)
     log_likelihood = bar_position_log_likelihoods(
-        slot_features=slots, meter=meter, harmonic=harmonic, drum_weight=drum_weight,
-        harmonic_weight=harmonic_weight)
+        slot_features=slots, meter=meter, cues=cues, drum_weight=drum_weight, cue_weights=cue_weights)
     downbeats = np.flatnonzero(decode_bars(log_likelihood=log_likelihood) == 0)
     if downbeats.size == 0:
         return 0, np.full(1, meter)

@@ -14,12 +14,16 @@ from processing.weights import ModelSpec, model_status
 
 @dataclass(frozen=True, order=True)
 class Hit:
-    """One drum hit: its onset in seconds from the start of the audio, its lane, and a
-    velocity in (0, 1] for the chip's volume."""
+    """One drum hit: its onset in seconds from the start of the audio, its lane, a velocity
+    in (0, 1] for the chip's volume, and the track's confidence in [0, 1] that the hit is
+    there and in this lane (0: on the edge of the track's decision, 1: well clear of it). Each
+    track documents how it measures it; the chart page marks notes below
+    `processing.chart_view.UNCERTAIN_BELOW`."""
 
     time_s: float
     lane: Lane = field(compare=False)
     velocity: float = field(default=1.0, compare=False)
+    confidence: float = field(default=1.0, compare=False)
 
 
 Transcriber = Callable[..., list[Hit]]

@@ -2,7 +2,8 @@
 
 No model weights: it works anywhere FFmpeg and librosa do. The processors are small
 functions: a band-energy spectrogram, per-band energy rises, onset picking on their sum,
-and a rule per lane on the rises at each onset.
+and a rule per lane on the rises at each onset. A hit's confidence is how clearly its band's
+rise clears the lane's threshold: 0 at the threshold, 1 at SURE_RISE_RATIO times it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ HIGH_OVER_MID_FOR_HIHAT = 1.4
 CRASH_SUSTAIN_WINDOW_FRAMES = (3, 10)
 CRASH_SUSTAIN_RATIO = 0.5
 REFERENCE_PERCENTILE = 95
+# A band rising this many times its lane's threshold is surely struck (confidence 1).
+SURE_RISE_RATIO = 2.0
 
 
 def transcribe(*, audio: DecodedAudio, sensitivity: float = 1.0) -> list[Hit]:
@@ -102,16 +105,23 @@ def classify_onsets(
         rise = {name: float(values[window].max()) for name, values in rises.items()}
         threshold = {name: value / sensitivity for name, value in RISE_THRESHOLD.items()}
         time = float(frame * frame_s)
+        confidence = {name: rise_confidence(rise=rise[name], threshold=threshold[name]) for name in rise}
         if rise["low"] >= threshold["low"]:
-            hits.append(Hit(time, Lane.BASS_DRUM, min(1.0, rise["low"])))
+            hits.append(Hit(time, Lane.BASS_DRUM, min(1.0, rise["low"]), confidence["low"]))
         snare = rise["mid"] >= threshold["mid"]
         if snare:
-            hits.append(Hit(time, Lane.SNARE, min(1.0, rise["mid"])))
+            hits.append(Hit(time, Lane.SNARE, min(1.0, rise["mid"]), confidence["mid"]))
         if rise["high"] >= threshold["high"] and (not snare or rise["high"] >= HIGH_OVER_MID_FOR_HIHAT * rise["mid"]):
             high = band_energy["high"]
             peak = high[frame : frame + sustain_start].max()
             sustain = high[frame + sustain_start : frame + sustain_end]
             ringing = sustain.size > 0 and sustain.min() >= CRASH_SUSTAIN_RATIO * peak
             lane = Lane.CRASH if ringing else Lane.HIHAT_CLOSED
-            hits.append(Hit(time, lane, min(1.0, rise["high"])))
+            hits.append(Hit(time, lane, min(1.0, rise["high"]), confidence["high"]))
     return hits
+
+
+def rise_confidence(*, rise: float, threshold: float) -> float:
+    """Confidence in [0, 1] of a hit whose band rose by `rise` against its lane's `threshold`:
+    0 at the threshold, 1 at SURE_RISE_RATIO times it, linear between."""
+    return float(np.clip((rise / threshold - 1.0) / (SURE_RISE_RATIO - 1.0), 0.0, 1.0))

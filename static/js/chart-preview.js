@@ -5,6 +5,10 @@
  * Markup: an element with data-chart-preview, data-chart-url (the chart JSON, takes
  * ?difficulty=), data-audio-url, data-chip-url (ends in "chips/"), holding the elements
  * named by the data-role attributes used below.
+ *
+ * A note is [time, view lane, chip lane, confidence]; with "Mark uncertain notes" on, notes
+ * whose confidence is under the chart's uncertain_below are drawn hollow on the highway and
+ * white on the overview. The root's data-uncertain-count and data-mark-uncertain say so.
  */
 (function () {
   "use strict";
@@ -22,6 +26,7 @@
   const OVERVIEW_GAP = 18;
   const CHIP_LOOKAHEAD_S = 0.25;  // chips are scheduled this far ahead of the playhead
   const CHIP_TICK_MS = 50;
+  const UNCERTAIN_OVERVIEW_COLOUR = "#ffffff";
 
   class ChartPreview {
     constructor(root) {
@@ -34,6 +39,7 @@
       this.clock = this.role("clock");
       this.speed = Number(this.role("speed").value);
       this.chart = null;
+      this.markUncertain = false;
       this.chips = {};  // chip name -> decoded AudioBuffer, fetched as charts need them
       this.scheduledUntil = 0;
       this.bindControls();
@@ -57,6 +63,8 @@
       const mix = this.role("mix");
       if (mix) mix.addEventListener("change", () => this.loadAudio(mix.value));
       this.role("chips").addEventListener("change", (event) => this.toggleChips(event.target.checked));
+      const uncertain = this.role("uncertain");
+      if (uncertain) uncertain.addEventListener("change", (event) => this.setMarkUncertain(event.target.checked));
       this.audio.addEventListener("play", () => this.onPlay());
       this.audio.addEventListener("pause", () => this.onPause());
       this.audio.addEventListener("seeked", () => { this.scheduledUntil = this.audio.currentTime; this.draw(); });
@@ -85,11 +93,38 @@
       this.root.querySelectorAll("[data-difficulty]").forEach((button) =>
         button.setAttribute("aria-pressed", String(button.dataset.difficulty === difficulty)));
       this.role("level").textContent = `${difficulty} · level ${(this.chart.level / 100).toFixed(2)} · ${this.chart.notes.length} notes`;
+      this.root.dataset.uncertainCount = String(this.chart.notes.filter((note) => this.isUncertain(note)).length);
+      this.showUncertainLegend();
       this.highway.width = this.chart.lanes.length * LANE_WIDTH;
       this.scheduledUntil = this.audio.currentTime;
       this.drawOverview();
       this.draw();
       if (this.chipTimer) await this.loadChips();  // another difficulty may use lanes this one lacked
+    }
+
+    /* Confidence is null for a chart stored before notes carried one: never uncertain then. */
+    isUncertain(note) {
+      const confidence = note[3];
+      return confidence !== null && confidence !== undefined && confidence < this.chart.uncertain_below;
+    }
+
+    setMarkUncertain(on) {
+      this.markUncertain = on;
+      this.root.dataset.markUncertain = String(on);
+      this.showUncertainLegend();
+      if (!this.chart) return;
+      this.drawOverview();
+      this.draw();
+    }
+
+    showUncertainLegend() {
+      const legend = this.role("uncertain-legend");
+      if (!legend || !this.chart) return;
+      legend.hidden = !this.markUncertain;
+      const count = Number(this.root.dataset.uncertainCount);
+      const below = this.chart.uncertain_below;
+      legend.textContent = `${count} of ${this.chart.notes.length} notes in ${this.chart.difficulty} are uncertain ` +
+        `(confidence under ${below}): drawn hollow on the lanes, white on the whole chart.`;
     }
 
     duration() {
@@ -143,11 +178,19 @@
       this.drawLines(context, this.chart.beats, visibleFrom, visibleTo, yOf, "#2a2e38", 1);
       this.drawLines(context, this.chart.bars, visibleFrom, visibleTo, yOf, "#6b7180", 2);
       const laneIndex = Object.fromEntries(this.chart.lanes.map((lane, index) => [lane, index]));
-      for (const [time, lane, chip] of this.chart.notes) {
+      for (const note of this.chart.notes) {
+        const [time, lane, chip] = note;
         if (time < visibleFrom || time > visibleTo) continue;
         const x = laneIndex[lane] * LANE_WIDTH + 3;
-        context.fillStyle = LANE_COLOURS[lane];
-        context.fillRect(x, yOf(time) - NOTE_HEIGHT / 2, LANE_WIDTH - 6, NOTE_HEIGHT);
+        if (this.markUncertain && this.isUncertain(note)) {  // hollow: the outline only
+          context.strokeStyle = LANE_COLOURS[lane];
+          context.lineWidth = 2;
+          context.strokeRect(x + 1, yOf(time) - NOTE_HEIGHT / 2 + 1, LANE_WIDTH - 8, NOTE_HEIGHT - 2);
+          context.lineWidth = 1;
+        } else {
+          context.fillStyle = LANE_COLOURS[lane];
+          context.fillRect(x, yOf(time) - NOTE_HEIGHT / 2, LANE_WIDTH - 6, NOTE_HEIGHT);
+        }
         if (chip === "HHO") {  // open hi-hat: a ring on the hi-hat lane
           context.strokeStyle = "#ffffff";
           context.strokeRect(x + 1, yOf(time) - NOTE_HEIGHT / 2 + 1, LANE_WIDTH - 8, NOTE_HEIGHT - 2);
@@ -225,9 +268,10 @@
         context.fillRect(x, y, laneWidth, 1);
       });
       const laneIndex = Object.fromEntries(this.chart.lanes.map((lane, index) => [lane, index]));
-      for (const [time, lane] of this.chart.notes) {
+      for (const note of this.chart.notes) {
+        const [time, lane] = note;
         const { x, y } = this.overviewPosition(time);
-        context.fillStyle = LANE_COLOURS[lane];
+        context.fillStyle = this.markUncertain && this.isUncertain(note) ? UNCERTAIN_OVERVIEW_COLOUR : LANE_COLOURS[lane];
         context.fillRect(x + laneIndex[lane] * OVERVIEW_LANE_WIDTH, y - 1, OVERVIEW_LANE_WIDTH - 1, 2);
       }
       this.overviewImage = context.getImageData(0, 0, canvas.width, canvas.height);

@@ -14,6 +14,11 @@ simple measurements of the song at the hit's time:
   hi-hat's (the left crash hangs over the hi-hat, whichever way the mix is
   panned).
 
+Each split also says how clear it was: a lane confidence in [0, 1] per hit,
+0 on the rule's boundary (a coin flip between the two lanes) rising linearly
+to 1 a ``*_SURE_*`` distance away from it. A hit whose class no rule splits
+(BD, SD, or a class whose rule is off) has lane confidence 1.
+
 LP (hi-hat pedal) is a lane of the chart but no rule fills it: Frame_RNN
 folds pedal strokes into its hi-hat class. Thresholds were tuned on synthetic
 renders of the Groove MIDI validation split (40 drums-only and 40 with
@@ -22,6 +27,8 @@ the repository), never on the evaluation songs.
 
 Onsets are in seconds, audio at 44.1 kHz as (n,) or (n, 2) float arrays.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
@@ -43,12 +50,14 @@ PEAK_FRAMES = (-1, 3)
 # next onset of any class (which would mask it), at most +10 (100 ms).
 HIHAT_DECAY_FRAMES = (3, 11)
 HIHAT_OPEN_DECAY_DB = -6.0  # shallower than this: open
+HIHAT_SURE_DB = 4.0  # a decay this far from the boundary leaves no doubt (closed ones reach -10)
 
 # --- crash/ride
 # (a "ride keeps time" condition, >= N cymbal hits within +-1 s, was tried
 # and lowered the synthetic validation score for every N: not used)
 RIDE_LEVEL_FRAME = 10  # 100 ms after the onset
 RIDE_DECAY_DB = -2.0  # level at +100 ms more than this below the peak: a ride
+RIDE_SURE_DB = 3.0  # a crash holds within 1 dB, a ride has fallen 5 dB or more
 
 # --- toms
 TOM_WINDOW_S = 0.08  # analysis windows before and after the hit
@@ -59,10 +68,12 @@ TOM_MIN_SEPARATION = 4.0  # semitones between the medians of two toms
 TOM_MIN_SHARE = 0.2  # a tom has at least this share of the song's tom hits
 TOM_HIGH_HZ = 120.0  # a song's only tom is a rack tom above this pitch
 TOM_LANES = ("HT", "LT", "FT")  # high to low
+TOM_SURE_SEMITONES = 2.0  # from midway between two toms' median pitches (or from TOM_HIGH_HZ for one tom)
 
 # --- left/right crash
 PAN_FRAMES = (0, 6)  # frames after the onset over which the stereo side is read
 PAN_MARGIN = 0.1  # |pan| below this is the centre: no side
+PAN_SURE = 0.2  # a crash this far past PAN_MARGIN is plainly on its side
 
 
 def _stft_band_energy(*, channels, sample_rate, bands, with_mix=False):
@@ -115,6 +126,18 @@ def band_envelopes_db(*, samples, sample_rate, bands):
     return _to_db(_stft_band_energy(channels=mono[None], sample_rate=sample_rate, bands=bands)[0])
 
 
+class LaneOnsets(NamedTuple):
+    """One lane's hits: onset times (s), ascending, and how clear each lane choice was, [0, 1]."""
+
+    times: np.ndarray
+    confidence: np.ndarray
+
+
+def _clearness(distance, sure):
+    # 0 on a rule's boundary, 1 at `sure` from it (either side): see the module's docstring
+    return np.clip(np.abs(np.asarray(distance, dtype=float)) / sure, 0.0, 1.0)
+
+
 def _onset_frames(onsets, n_frames):
     return np.clip(np.round(np.asarray(onsets) * FRAME_RATE).astype(int), 0, n_frames - 1)
 
@@ -152,19 +175,21 @@ def hihat_decay_db(*, envelope_db, onsets, all_onsets):
     return decay
 
 
-def split_hihat(*, onsets, decay_db):
-    """Split hi-hat onsets into (closed, open): open where the decay (see
-    ``hihat_decay_db``) stays above ``HIHAT_OPEN_DECAY_DB``."""
-    is_open = np.asarray(decay_db) > HIHAT_OPEN_DECAY_DB
-    return onsets[~is_open], onsets[is_open]
+def hihat_is_open(*, decay_db):
+    """Whether each hi-hat hit is open: its decay (see ``hihat_decay_db``) stays
+    above ``HIHAT_OPEN_DECAY_DB``."""
+    return np.asarray(decay_db) > HIHAT_OPEN_DECAY_DB
 
 
-def cymbal_is_ride(*, envelope_db, onsets):
-    """Whether each cymbal hit is a ride rather than a crash.
+def hihat_confidence(*, decay_db):
+    """How clear each open/closed choice was, [0, 1]: the decay's distance from
+    ``HIHAT_OPEN_DECAY_DB`` over ``HIHAT_SURE_DB``."""
+    return _clearness(np.asarray(decay_db) - HIHAT_OPEN_DECAY_DB, HIHAT_SURE_DB)
 
-    A crash swells and keeps ringing near its peak level; a ride pings and
-    fades. A hit is a ride when its 6-16 kHz level ``RIDE_LEVEL_FRAME``
-    frames (100 ms) later is more than ``RIDE_DECAY_DB`` below its peak.
+
+def cymbal_decay_db(*, envelope_db, onsets):
+    """Level of each cymbal hit ``RIDE_LEVEL_FRAME`` frames (100 ms) after it,
+    relative to its peak (dB, <= ~0).
 
     Parameters
     ----------
@@ -173,12 +198,32 @@ def cymbal_is_ride(*, envelope_db, onsets):
 
     Returns
     -------
-    np.ndarray, shape (n,), bool
+    np.ndarray, shape (n,), dB
     """
     frames = _onset_frames(onsets, len(envelope_db))
     peaks = _peak_levels(envelope_db, frames)
     later = envelope_db[np.minimum(frames + RIDE_LEVEL_FRAME, len(envelope_db) - 1)]
-    return later - peaks < RIDE_DECAY_DB
+    return later - peaks
+
+
+def cymbal_is_ride(*, decay_db):
+    """Whether each cymbal hit is a ride rather than a crash.
+
+    A crash swells and keeps ringing near its peak level; a ride pings and
+    fades. A hit is a ride when its level 100 ms later (``cymbal_decay_db``)
+    is more than ``RIDE_DECAY_DB`` below its peak.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), bool
+    """
+    return np.asarray(decay_db) < RIDE_DECAY_DB
+
+
+def ride_confidence(*, decay_db):
+    """How clear each crash/ride choice was, [0, 1]: the decay's distance from
+    ``RIDE_DECAY_DB`` over ``RIDE_SURE_DB``."""
+    return _clearness(np.asarray(decay_db) - RIDE_DECAY_DB, RIDE_SURE_DB)
 
 
 def tom_pitches(*, samples, sample_rate, onsets):
@@ -277,6 +322,34 @@ def tom_lanes(*, pitches):
     return lanes
 
 
+def tom_confidence(*, pitches, lanes):
+    """How clear each tom's lane was, [0, 1], given ``tom_lanes``' choice.
+
+    With two or three toms: half of how much nearer (semitones) the hit is to
+    its tom's median pitch than to the nearest other tom's (0 for a hit midway
+    or nearer the other); with one: the distance of the song's median tom
+    pitch from ``TOM_HIGH_HZ``, which chose HT or FT. Over
+    ``TOM_SURE_SEMITONES``.
+
+    Returns
+    -------
+    np.ndarray, shape (k,), float
+    """
+    pitches = np.asarray(pitches, dtype=float)
+    if len(pitches) == 0:
+        return np.zeros(0)
+    semitones = 12 * np.log2(pitches)
+    names = sorted(set(lanes.tolist()))
+    if len(names) == 1:
+        return _clearness(np.full(len(pitches), 12 * np.log2(np.median(pitches) / TOM_HIGH_HZ)), TOM_SURE_SEMITONES)
+    medians = np.array([np.median(semitones[lanes == name]) for name in names])
+    distances = np.abs(semitones[:, None] - medians[None, :])  # (k, toms)
+    is_own = np.array([[name == tom for tom in names] for name in lanes])
+    own = distances[is_own]
+    others = np.where(is_own, np.inf, distances).min(axis=1)
+    return _clearness(np.maximum(others - own, 0.0) / 2, TOM_SURE_SEMITONES)
+
+
 def stereo_pans(*, energy, onsets_list):
     """Stereo side of hits in the cymbal band: (R - L) / (R + L) energy.
 
@@ -310,12 +383,29 @@ def is_left_crash(*, crash_pans, hihat_pans):
     No side (a centred or mono mix, or no hi-hat) gives all False.
     """
     crash_pans = np.asarray(crash_pans)
+    side = _hihat_side(hihat_pans)
+    if side == 0:
+        return np.zeros(len(crash_pans), dtype=bool)
+    return crash_pans * side > PAN_MARGIN
+
+
+def left_crash_confidence(*, crash_pans, hihat_pans):
+    """How clear each left/right crash choice was, [0, 1]: the crash's pan on
+    the hi-hat's side from ``PAN_MARGIN``, over ``PAN_SURE``. Without a side
+    no crash is a left one, whatever its pan: 1 for all."""
+    crash_pans = np.asarray(crash_pans)
+    side = _hihat_side(hihat_pans)
+    if side == 0:
+        return np.ones(len(crash_pans))
+    return _clearness(crash_pans * side - PAN_MARGIN, PAN_SURE)
+
+
+def _hihat_side(hihat_pans):
+    # +1 or -1, the hi-hat's side of the stereo image; 0 for none (centred, mono, no hi-hat)
     if len(hihat_pans) == 0:
-        return np.zeros(len(crash_pans), dtype=bool)
+        return 0.0
     side = np.median(hihat_pans)
-    if abs(side) < PAN_MARGIN:
-        return np.zeros(len(crash_pans), dtype=bool)
-    return crash_pans * np.sign(side) > PAN_MARGIN
+    return 0.0 if abs(side) < PAN_MARGIN else float(np.sign(side))
 
 
 def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
@@ -333,15 +423,19 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
 
     Returns
     -------
-    dict lane -> np.ndarray of onset times (s), ascending, for every lane in
-    ``LANES``.
+    dict lane -> LaneOnsets for every lane in ``LANES``: onset times (s),
+    ascending, each one of its class's, and the lane confidence of each.
     """
     samples = np.asarray(samples, dtype=np.float32)
     onsets = [np.asarray(o, dtype=float) for o in onsets]
     bd, sd, toms, hihat, cymbal = onsets
     out = {lane: [] for lane in LANES}
-    out["BD"].append(bd)
-    out["SD"].append(sd)
+
+    def assign(lane, times, confidence=None):
+        out[lane].append((times, np.ones(len(times)) if confidence is None else confidence))
+
+    assign("BD", bd)
+    assign("SD", sd)
     stereo = "left_crash" in rules and samples.ndim == 2 and samples.shape[1] == 2
     if stereo:  # one STFT of both channels gives the mix's envelopes and the cymbals' sides
         energy = _stft_band_energy(channels=samples.T, sample_rate=sample_rate, bands=[HIHAT_BAND, CYMBAL_BAND],
@@ -354,28 +448,47 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
 
     if "hihat_open" in rules:
         decay = hihat_decay_db(envelope_db=hihat_env, onsets=hihat, all_onsets=np.concatenate(onsets))
-        closed, opened = split_hihat(onsets=hihat, decay_db=decay)
-        out["HH"].append(closed)
-        out["HHO"].append(opened)
+        is_open = hihat_is_open(decay_db=decay)
+        confidence = hihat_confidence(decay_db=decay)
+        assign("HH", hihat[~is_open], confidence[~is_open])
+        assign("HHO", hihat[is_open], confidence[is_open])
     else:
-        out["HH"].append(hihat)
+        assign("HH", hihat)
 
     if "toms" in rules:
-        lanes = tom_lanes(pitches=tom_pitches(samples=samples, sample_rate=sample_rate, onsets=toms))
+        pitches = tom_pitches(samples=samples, sample_rate=sample_rate, onsets=toms)
+        lanes = tom_lanes(pitches=pitches)
+        confidence = tom_confidence(pitches=pitches, lanes=lanes)
         for lane in TOM_LANES:
-            out[lane].append(toms[lanes == lane])
+            assign(lane, toms[lanes == lane], confidence[lanes == lane])
     else:
-        out["FT"].append(toms)
+        assign("FT", toms)
 
-    ride = (cymbal_is_ride(envelope_db=cymbal_env, onsets=cymbal) if "ride" in rules
-            else np.zeros(len(cymbal), dtype=bool))
-    out["RD"].append(cymbal[ride])
-    crashes = cymbal[~ride]
+    if "ride" in rules:
+        decay = cymbal_decay_db(envelope_db=cymbal_env, onsets=cymbal)
+        ride, cymbal_confidence = cymbal_is_ride(decay_db=decay), ride_confidence(decay_db=decay)
+    else:
+        ride, cymbal_confidence = np.zeros(len(cymbal), dtype=bool), np.ones(len(cymbal))
+    assign("RD", cymbal[ride], cymbal_confidence[ride])
+    crashes, crash_confidence = cymbal[~ride], cymbal_confidence[~ride]
     if stereo:
         crash_pans, hihat_pans = stereo_pans(energy=cymbal_sides, onsets_list=[crashes, hihat])
         left = is_left_crash(crash_pans=crash_pans, hihat_pans=hihat_pans)
-        out["LC"].append(crashes[left])
-        out["CY"].append(crashes[~left])
+        # both choices were made for a left crash: the less clear one bounds the lane's confidence
+        crash_confidence = np.minimum(crash_confidence,
+                                      left_crash_confidence(crash_pans=crash_pans, hihat_pans=hihat_pans))
+        assign("LC", crashes[left], crash_confidence[left])
+        assign("CY", crashes[~left], crash_confidence[~left])
     else:
-        out["CY"].append(crashes)
-    return {lane: np.sort(np.concatenate(parts)) if parts else np.zeros(0) for lane, parts in out.items()}
+        assign("CY", crashes, crash_confidence)
+    return {lane: _merged(parts) for lane, parts in out.items()}
+
+
+def _merged(parts):
+    # one lane's (times, confidence) pieces as one LaneOnsets, in time order
+    if not parts:
+        return LaneOnsets(times=np.zeros(0), confidence=np.zeros(0))
+    times = np.concatenate([times for times, _ in parts])
+    confidence = np.concatenate([confidence for _, confidence in parts])
+    order = np.argsort(times, kind="stable")
+    return LaneOnsets(times=times[order], confidence=confidence[order])

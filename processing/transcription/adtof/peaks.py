@@ -18,12 +18,20 @@ PRE_MAX = 2  # frames of past a peak must dominate
 POST_MAX = 1  # frames of future a peak must dominate
 # madmom merges onsets no more than 0.02 s (+1e-12) after the last kept one.
 COMBINE_FRAMES = 2
+# A peak this far (in activation) above its threshold is surely a hit: its confidence is 1,
+# falling linearly to 0 at the threshold, where a slightly higher threshold would drop it.
+SURE_MARGIN = 0.3
 
 
 def _window_origin(pre, post):
     # scipy centres a window of n on n // 2; madmom shifts it by this origin
     # so that it spans exactly `pre` past and `post` future frames.
     return int(np.floor((pre - post) / 2))
+
+
+def _moving_average(activation):
+    return uniform_filter1d(activation, PRE_AVG + POST_AVG + 1, mode="constant",
+                            origin=_window_origin(PRE_AVG, POST_AVG))
 
 
 def pick_frames(*, activation, threshold):
@@ -44,9 +52,7 @@ def pick_frames(*, activation, threshold):
     dropped.
     """
     activation = np.asarray(activation)
-    moving_average = uniform_filter1d(activation, PRE_AVG + POST_AVG + 1, mode="constant",
-                                      origin=_window_origin(PRE_AVG, POST_AVG))
-    detections = activation * (activation >= moving_average + threshold)
+    detections = activation * (activation >= _moving_average(activation) + threshold)
     moving_max = maximum_filter1d(detections, PRE_MAX + POST_MAX + 1, mode="constant",
                                   origin=_window_origin(PRE_MAX, POST_MAX))
     frames = np.flatnonzero(detections * (detections == moving_max))
@@ -78,3 +84,27 @@ def pick_onsets(*, activations, thresholds=THRESHOLDS, frame_rate=FRAME_RATE):
         pick_frames(activation=activations[:, k], threshold=t) / frame_rate
         for k, t in enumerate(thresholds)
     ]
+
+
+def onset_confidences(*, activations, onsets, thresholds=THRESHOLDS, frame_rate=FRAME_RATE):
+    """Confidence that each picked onset is a hit: how clearly its peak clears its threshold.
+
+    Parameters
+    ----------
+    activations : np.ndarray, shape (frames, n_classes), float32 in [0, 1]
+    onsets : list of np.ndarray, one per class, onset times (s) as from ``pick_onsets``
+    thresholds : sequence of float, length n_classes, the thresholds they were picked with
+    frame_rate : float, frames per second
+
+    Returns
+    -------
+    list of np.ndarray, one per class, shape like ``onsets[k]``, float64 in [0, 1]: the
+    peak's height above the moving average less the threshold, over ``SURE_MARGIN``.
+    """
+    confidences = []
+    for k, (times, threshold) in enumerate(zip(onsets, thresholds)):
+        activation = np.asarray(activations[:, k])
+        frames = np.round(np.asarray(times) * frame_rate).astype(int)
+        margin = activation[frames] - _moving_average(activation)[frames] - threshold
+        confidences.append(np.clip(margin.astype(np.float64) / SURE_MARGIN, 0.0, 1.0))
+    return confidences

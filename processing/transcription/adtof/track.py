@@ -3,6 +3,11 @@
 Composition: log-filterbank features -> Frame_RNN activations (5 classes) -> upstream's
 peak picking with per-class thresholds -> lane refinement (open hi-hat, ride, three toms,
 left crash) from the audio around each hit.
+
+A hit's confidence is the product of two clearness scores in [0, 1]: how far its peak clears
+its class's threshold (`peaks.onset_confidences`) and how clear the lane refinement's choice
+was (`lanes.refine_lanes`; 1 where no rule split the class). Either one near its boundary
+makes the hit uncertain.
 """
 
 from __future__ import annotations
@@ -77,13 +82,19 @@ def transcribe(
     lane_rules: which refinements of lanes.RULES to apply.
     """
     _, curves = analyse(audio=audio, model_dir=model_dir)
-    onsets = peaks.pick_onsets(activations=curves, thresholds=tuple(thresholds))
+    thresholds = tuple(thresholds)
+    onsets = peaks.pick_onsets(activations=curves, thresholds=thresholds)
+    peak_confidences = peaks.onset_confidences(activations=curves, onsets=onsets, thresholds=thresholds)
     with timing.stage(timing.LANES):
         lane_onsets = lanes.refine_lanes(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=onsets,
                                          rules=tuple(lane_rules))
     hits = []
-    for lane_name, times in lane_onsets.items():
+    for lane_name, (times, lane_confidences) in lane_onsets.items():
+        k = CLASS_OF_LANE[lane_name]
         frames = np.clip(np.round(times * peaks.FRAME_RATE).astype(int), 0, len(curves) - 1)
-        velocities = curves[frames, CLASS_OF_LANE[lane_name]]
-        hits.extend(Hit(float(t), Lane(lane_name), float(v)) for t, v in zip(times, velocities))
+        velocities = curves[frames, k]
+        # a lane's onsets are some of its class's, the very same floats: found exactly
+        confidences = peak_confidences[k][np.searchsorted(onsets[k], times)] * lane_confidences
+        hits.extend(Hit(float(t), Lane(lane_name), float(v), float(c))
+                    for t, v, c in zip(times, velocities, confidences))
     return hits
