@@ -23,11 +23,6 @@ BEAT_WEIGHTS = np.array([1.0, 1.0, 0.5, 0.5, 0.5])
 PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 1.0
 PRIOR_NATS_PER_SECOND = 1.0
-# Beats whose activation reaches beat_tracking.GATE_LEVEL within this many frames carry drums;
-# the beats before the first of them (an intro without drums) are laid on the tempo of the
-# first LEAD_IN_FIT_BEATS drummed beats, extended back to the start of the song.
-DRUMMED_RADIUS_FRAMES = 2
-LEAD_IN_FIT_BEATS = 8
 
 
 def beat_activation(*, drum_activations, weights=BEAT_WEIGHTS):
@@ -76,47 +71,10 @@ def estimate_tempo_map(*, drum_activations, spectrogram=None, frame_rate=FRAME_R
     activation = beat_activation(drum_activations=drum_activations)
     beat_times = beat_tracking.track_beats(activation=activation, frame_rate=frame_rate,
                                            log_tempo_prior=log_tempo_prior)
-    beat_times = extend_before_drums(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
     first_downbeat, bar_lengths = bar_tracking.track_bars(
         beat_times=beat_times, drum_activations=drum_activations, spectrogram=spectrogram,
         frame_rate=frame_rate, meters=meters)
     return beat_times, first_downbeat, bar_lengths
-
-
-def extend_before_drums(*, beat_times, activation, frame_rate=FRAME_RATE):
-    """Beats before the drums come in, at the drums' tempo.
-
-    Where nothing is drummed the tracker has no evidence and its beats drift (a 30-second
-    intro moves them by half a beat); the music there is usually at the tempo the drums
-    then take up, so those beats are replaced by the grid of the first LEAD_IN_FIT_BEATS
-    drummed beats, continued back to the first beat at or after 0 s.
-
-    Parameters
-    ----------
-    beat_times : np.ndarray, shape (n_beats,), seconds, increasing.
-    activation : np.ndarray, shape (n_frames,), the beat activation the beats were tracked on.
-
-    Returns
-    -------
-    np.ndarray, shape (n_beats',), seconds, increasing: ``beat_times`` from the first
-    drummed beat on, after the extended grid.
-    """
-    beat_times = np.asarray(beat_times, dtype=float)
-    if beat_times.size < 2:
-        return beat_times
-    frames = np.round(beat_times * frame_rate).astype(int)
-    window = np.arange(-DRUMMED_RADIUS_FRAMES, DRUMMED_RADIUS_FRAMES + 1)
-    evidence = activation[np.clip(frames[:, None] + window, 0, len(activation) - 1)].max(axis=1)
-    drummed = np.flatnonzero(evidence >= beat_tracking.GATE_LEVEL)
-    if drummed.size == 0 or drummed[0] == 0:
-        return beat_times
-    first = drummed[0]
-    fitted = beat_times[first:first + LEAD_IN_FIT_BEATS]
-    if fitted.size < 2:
-        return beat_times
-    period = float(np.polyfit(np.arange(fitted.size), fitted, 1)[0])
-    lead_in = beat_times[first] - period * np.arange(int(beat_times[first] // period), 0, -1)
-    return np.concatenate([lead_in, beat_times[first:]])
 
 
 def downbeat_times(*, beat_times, first_downbeat, bar_lengths):
