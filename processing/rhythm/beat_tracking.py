@@ -65,8 +65,6 @@ def track_beats(*, activation, frame_rate=FRAME_RATE, min_bpm=MIN_BPM, max_bpm=M
     activation = np.clip(np.asarray(activation, dtype=np.float64), MIN_ACTIVATION,
                          1.0 - MIN_ACTIVATION)
     n_frames = activation.size
-    if n_frames == 0:
-        return np.zeros(0)
     periods = np.arange(int(np.ceil(60.0 * frame_rate / max_bpm)),
                         int(np.ceil(60.0 * frame_rate / min_bpm)) + 1)
     n_periods = periods.size
@@ -78,15 +76,8 @@ def track_beats(*, activation, frame_rate=FRAME_RATE, min_bpm=MIN_BPM, max_bpm=M
     # mid-beat without favouring beats that hang over the edges.
     n_entries = n_frames + 2 * pad
     radius = int(round(GATE_RADIUS_S * frame_rate))
-    # Frames count as drummed only with drums both before and after them within the radius:
-    # a rest inside a groove is evidence against a beat there, but the silence before the
-    # drums come in (or after they stop) is not, else the decoder stretches the beats of a
-    # drumless intro to keep them out of the last seconds before the first hit.
-    half = radius // 2
-    # At the ends of the audio the window continues with the edge's own evidence.
-    around = np.pad(maximum_filter1d(activation, 2 * half + 1, mode="constant"), half, mode="edge")
-    drummed = np.minimum(around[:n_frames], around[2 * half:2 * half + n_frames])
-    gate = np.clip((drummed - MIN_ACTIVATION) / (GATE_LEVEL - MIN_ACTIVATION), 0.0, 1.0)
+    gate = np.minimum(maximum_filter1d(activation, 2 * radius + 1, mode="constant") / GATE_LEVEL,
+                      1.0)
     log_ratio = np.zeros(n_entries)
     log_ratio[pad:pad + n_frames] = gate * (np.log(activation) + np.log(observation_lambda - 1)
                                             - np.log(1.0 - activation))

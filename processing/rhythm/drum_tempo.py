@@ -23,6 +23,16 @@ BEAT_WEIGHTS = np.array([1.0, 1.0, 0.5, 0.5, 0.5])
 PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 1.0
 PRIOR_NATS_PER_SECOND = 1.0
+# Before the first beat whose activation reaches beat_tracking.GATE_LEVEL (within
+# DRUMMED_RADIUS_FRAMES), an intro where the activation never exceeds NO_EVIDENCE gives the
+# tracker nothing to follow, and its beats there drift (by 90 ms over a silent 30-second
+# intro): they are replaced by the tempo of the first LEAD_IN_FIT_BEATS drummed beats,
+# continued back to the start. Where the intro's music does leave weak activations (chord
+# strums), the tracker's own beats follow them better (replacing those too lowered the mean
+# downbeat F of the Groove test renders from 0.859 to 0.826).
+DRUMMED_RADIUS_FRAMES = 2
+NO_EVIDENCE = 0.02
+LEAD_IN_FIT_BEATS = 8
 
 
 def beat_activation(*, drum_activations, weights=BEAT_WEIGHTS):
@@ -71,10 +81,46 @@ def estimate_tempo_map(*, drum_activations, spectrogram=None, frame_rate=FRAME_R
     activation = beat_activation(drum_activations=drum_activations)
     beat_times = beat_tracking.track_beats(activation=activation, frame_rate=frame_rate,
                                            log_tempo_prior=log_tempo_prior)
+    beat_times = steady_silent_intro(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
     first_downbeat, bar_lengths = bar_tracking.track_bars(
         beat_times=beat_times, drum_activations=drum_activations, spectrogram=spectrogram,
         frame_rate=frame_rate, meters=meters)
     return beat_times, first_downbeat, bar_lengths
+
+
+def steady_silent_intro(*, beat_times, activation, frame_rate=FRAME_RATE):
+    """``beat_times`` with the beats of a silent intro laid at the drums' tempo.
+
+    Parameters
+    ----------
+    beat_times : np.ndarray, shape (n_beats,), seconds, increasing.
+    activation : np.ndarray, shape (n_frames,), the beat activation the beats were tracked on.
+
+    Returns
+    -------
+    np.ndarray, shape (n_beats',), seconds, increasing: unchanged unless the activation stays
+    under NO_EVIDENCE before the first drummed beat; then that beat and the ones after it,
+    after the grid of the first LEAD_IN_FIT_BEATS drummed beats continued back to the first
+    beat at or after 0 s.
+    """
+    beat_times = np.asarray(beat_times, dtype=float)
+    if beat_times.size < 2:
+        return beat_times
+    frames = np.round(beat_times * frame_rate).astype(int)
+    window = np.arange(-DRUMMED_RADIUS_FRAMES, DRUMMED_RADIUS_FRAMES + 1)
+    evidence = activation[np.clip(frames[:, None] + window, 0, len(activation) - 1)].max(axis=1)
+    drummed = np.flatnonzero(evidence >= beat_tracking.GATE_LEVEL)
+    if drummed.size == 0 or drummed[0] == 0:
+        return beat_times
+    first = drummed[0]
+    if activation[:max(frames[first] - DRUMMED_RADIUS_FRAMES, 0)].max(initial=0.0) > NO_EVIDENCE:
+        return beat_times
+    fitted = beat_times[first:first + LEAD_IN_FIT_BEATS]
+    if fitted.size < 2:
+        return beat_times
+    period = float(np.polyfit(np.arange(fitted.size), fitted, 1)[0])
+    lead_in = beat_times[first] - period * np.arange(int(beat_times[first] // period), 0, -1)
+    return np.concatenate([lead_in, beat_times[first:]])
 
 
 def downbeat_times(*, beat_times, first_downbeat, bar_lengths):
