@@ -95,6 +95,12 @@ def test_a_meter_alone_keeps_the_detected_beats_and_downbeat(meter, beats):
     assert (overridden.first_downbeat, overridden.beats_per_bar, overridden.bar_lengths) == (5, beats, ())
 
 
+def test_six_eight_keeps_the_eighth_note_bars_the_tracker_found():
+    detected = TempoMap(beat_times=0.1 + np.arange(60) / 3.0, first_downbeat=2, beats_per_bar=6)
+    assert override_tempo_map(tempo_map=detected, duration_s=20.0, meter="6/8").beats_per_bar == 6
+    assert override_tempo_map(tempo_map=detected, duration_s=20.0, meter="3/4").beats_per_bar == 3
+
+
 def test_the_users_first_downbeat_still_applies_under_a_meter():
     detected = TempoMap(beat_times=0.3 + BEAT_S * np.arange(40), first_downbeat=0)
     overridden = override_tempo_map(tempo_map=detected, duration_s=20.0, first_downbeat_s=2.3, meter="3/4")

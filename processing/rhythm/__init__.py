@@ -19,6 +19,9 @@ BEATS_PER_BAR = 4
 # three quarter-note beats: the arrangement grid's eighths and sixteenths of a beat hold them
 # exactly, so 6/8 is written like 3/4 (DTX has no time signature, only bar lengths).
 METER_BEATS = {"4/4": 4, "3/4": 3, "6/8": 3}
+# ... unless the tracker found 6/8 itself: it counts 6/8 in eighth notes (six beats a bar,
+# processing.rhythm.bar_tracking.COMPOUND_METER), and a user confirming 6/8 keeps that.
+EIGHTH_NOTE_METERS = {"6/8": 6}
 ANALYSIS_HOP = 441  # 10 ms at 44.1 kHz
 MIN_BEATS = 4
 # Grid refinement fits onsets to sixteenth notes; onsets further than this fraction of a
@@ -175,13 +178,17 @@ def override_tempo_map(
 
     bpm, first_downbeat_s: a constant-tempo map at `bpm` with a bar starting at
         `first_downbeat_s` (seconds).
-    meter: "4/4", "3/4" or "6/8" (METER_BEATS): every bar has that many beats. Given alone,
-        it keeps the detected beats, their tempo changes and the first downbeat.
+    meter: "4/4", "3/4" or "6/8" (METER_BEATS): every bar has that many beats (6/8 keeps six
+        where the map already counts it in eighths, EIGHTH_NOTE_METERS). Given alone, it
+        keeps the detected beats, their tempo changes and the first downbeat.
     Raises ValueError for a meter not in METER_BEATS.
     """
     if meter is not None and meter not in METER_BEATS:
         raise ValueError(f"meter {meter!r} is not one of {', '.join(METER_BEATS)}")
-    beats_per_bar = METER_BEATS[meter] if meter is not None else tempo_map.beats_per_bar
+    beats_per_bar = tempo_map.beats_per_bar
+    if meter is not None:
+        eighth_note_beats = EIGHTH_NOTE_METERS.get(meter)
+        beats_per_bar = eighth_note_beats if tempo_map.beats_per_bar == eighth_note_beats else METER_BEATS[meter]
     if bpm is None and first_downbeat_s is None:
         if meter is None:
             return tempo_map
