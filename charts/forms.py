@@ -107,7 +107,7 @@ class RerunForm(PackageOptionsForm):
                                         help_text="Where bar 1 starts in the song. Left empty: detected.")
     meter = forms.ChoiceField(label="Meter", required=False, choices=[("", "Detected")] + [(m, m) for m in METER_BEATS],
                               help_text="A 6/8 bar is six eighths: three quarter-note beats, the tempo counted "
-                                        "in quarter notes.")
+                                        "in quarter notes, or six beats where the chart already counts eighths.")
     level = forms.DecimalField(label="MASTER level", required=False, min_value=Decimal(MIN_LEVEL) / LEVEL_SCALE,
                                max_value=Decimal(MAX_LEVEL) / LEVEL_SCALE, decimal_places=2,
                                help_text="1.00 to 9.99; the easier levels keep their distance below it. "
