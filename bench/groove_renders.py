@@ -96,7 +96,7 @@ def drum_events(path: Path) -> tuple[int, int, list[tuple[int, mido.Message]]]:
     return midi.ticks_per_beat, tempo, events
 
 
-def grid_offset(*, ppq: int, events: list[tuple[int, mido.Message]], numerator: int, denominator: int) -> tuple[int, float]:
+def grid_offset(*, ppq: int, events: list[tuple[int, mido.Message]], denominator: int) -> tuple[int, float]:
     """(ticks, share): how far the performance's kicks and snares sit after the MIDI grid, and
     the share of them within GRID_TOLERANCE of an eighth note once moved back by it.
 
@@ -168,7 +168,7 @@ def build_song(*, row: dict, groove: Path, rng: np.random.Generator) -> tuple[mi
     """A MIDI song and its labels: (midi, beat times (s), downbeat flags, variant)."""
     ppq, tempo, drums = drum_events(groove / row["midi_filename"])
     numerator, denominator = METERS[row["time_signature"]]
-    offset, _ = grid_offset(ppq=ppq, events=drums, numerator=numerator, denominator=denominator)
+    offset, _ = grid_offset(ppq=ppq, events=drums, denominator=denominator)
     drums = [(tick - offset, message) for tick, message in drums if tick >= offset]
     beat_ticks = ppq * 4 // denominator * (3 if denominator == 8 else 1)  # 6/8: dotted quarters
     bar_ticks = ppq * 4 * numerator // denominator
@@ -251,7 +251,7 @@ def choose_rows(groove: Path) -> list[dict]:
             continue
         if row["time_signature"] == "4-4":
             ppq, _, drums = drum_events(groove / row["midi_filename"])
-            if grid_offset(ppq=ppq, events=drums, numerator=4, denominator=4)[1] < MIN_GRID_SHARE:
+            if grid_offset(ppq=ppq, events=drums, denominator=4)[1] < MIN_GRID_SHARE:
                 continue
         rows.append(row)
     return rows
@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--groove", type=Path, default=ROOT.parent / "shared" / "data" / "groove")
     parser.add_argument("--model-dir", type=Path, default=ROOT.parent / "shared" / "models")
-    parser.add_argument("--per-split", type=int, default=120, help="4/4 renders from each split at most")
+    parser.add_argument("--per-split", type=int, default=60, help="4/4 renders from each split at most")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2026)
