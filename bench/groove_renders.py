@@ -1,7 +1,8 @@
 """Songs with known bars: Groove MIDI drum performances rendered under generated accompaniment.
 
 Run: .venv/bin/python bench/groove_renders.py OUT [--groove ../shared/data/groove] [--model-dir ../shared/models]
-Writes OUT/NAME.flac, OUT/NAME.labels.npz (beat times and downbeat flags, seconds) and
+Writes OUT/NAME.flac, OUT/NAME.labels.npz (beat times and downbeat flags, and every drum
+hit's time and General MIDI note; seconds) and
 OUT/NAME.analysis.npz (ADTOF spectrogram and drum activations, what the tempo map reads), and
 OUT/index.csv. Renders already there are kept, so the command resumes.
 
@@ -231,6 +232,17 @@ def ticks_to_seconds(*, ticks: np.ndarray, tempos: list[tuple[int, int]], ppq: i
     return seconds
 
 
+def drum_hits(midi: mido.MidiFile) -> tuple[np.ndarray, np.ndarray]:
+    """(seconds, General MIDI note) of every drum hit of `midi`, in time order."""
+    times, notes, now = [], [], 0.0
+    for message in midi:  # playback order, delta times in seconds under the file's tempos
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0 and message.channel == DRUM_CHANNEL:
+            times.append(now)
+            notes.append(message.note)
+    return np.array(times), np.array(notes, dtype=int)
+
+
 def render(*, midi: mido.MidiFile, soundfont: str, path: Path, rng: np.random.Generator) -> None:
     with tempfile.TemporaryDirectory() as folder:
         midi_path, wav_path = Path(folder) / "song.mid", Path(folder) / "song.wav"
@@ -281,9 +293,11 @@ def main() -> None:
         name = f"{number:03d}-{row['style'].replace('/', '_')}-{row['time_signature']}"
         midi, beats, downbeats, variant = build_song(row=row, groove=args.groove, rng=song_rng)
         audio_path = args.out / f"{name}.flac"
+        drum_times, drum_notes = drum_hits(midi)
+        np.savez(args.out / f"{name}.labels.npz", beats=beats, downbeats=downbeats, drum_times=drum_times,
+                 drum_notes=drum_notes)
         if not (args.out / f"{name}.analysis.npz").exists():
             render(midi=midi, soundfont=soundfont, path=audio_path, rng=song_rng)
-            np.savez(args.out / f"{name}.labels.npz", beats=beats, downbeats=downbeats)
             spectrogram, activations = adtof.analyse(audio=decode(path=audio_path), model_dir=args.model_dir)
             np.savez(args.out / f"{name}.analysis.npz", spectrogram=spectrogram, activations=activations)
         index_rows.append(Render(name=name, split=row["split"], meter=row["time_signature"], style=row["style"],

@@ -125,9 +125,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("song", type=Path, help="the song file (mp3, wav, flac, ogg, m4a, opus)")
-        parser.add_argument("--track", default=None,
-                            help=f"transcription track: {', '.join(TRACKS)} (default: adtof when its weights "
-                                 "are in A2D_MODEL_DIR, else spectral)")
+        track = parser.add_mutually_exclusive_group()
+        track.add_argument("--track", default=None,
+                           help=f"transcription track: {', '.join(TRACKS)} (default: adtof when its weights "
+                                "are in A2D_MODEL_DIR, else spectral)")
+        # The original tool's spellings: --use-advanced-features is --track advanced-features.
+        for name in TRACKS:
+            track.add_argument(f"--use-{name}", dest="track", action="store_const", const=name,
+                               help=f"the same as --track {name}")
         parser.add_argument("--title", default="", help="song title (default: the file's tag, else its name)")
         parser.add_argument("--artist", default="", help="artist (default: the file's tag)")
         parser.add_argument("--charter", default="", help="who made the chart, written into #COMMENT (default: nobody)")

@@ -82,8 +82,14 @@ def transcribe(
     lane_rules: which refinements of lanes.RULES to apply.
     """
     _, curves = analyse(audio=audio, model_dir=model_dir)
-    thresholds = tuple(thresholds)
-    onsets = peaks.pick_onsets(activations=curves, thresholds=thresholds)
+    onsets = peaks.pick_onsets(activations=curves, thresholds=tuple(thresholds))
+    return lane_hits(audio=audio, curves=curves, onsets=onsets, thresholds=tuple(thresholds), lane_rules=lane_rules)
+
+
+def lane_hits(*, audio: DecodedAudio, curves: np.ndarray, onsets: list[np.ndarray], thresholds: tuple[float, ...],
+              lane_rules: tuple[str, ...]) -> list[Hit]:
+    """The hits of the network's class onsets (per class, seconds), each in its DTX lane, with
+    its velocity (the class's activation) and confidence (the peak's times the lane's)."""
     peak_confidences = peaks.onset_confidences(activations=curves, onsets=onsets, thresholds=thresholds)
     with timing.stage(timing.LANES):
         lane_onsets = lanes.refine_lanes(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=onsets,

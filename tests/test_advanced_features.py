@@ -1,0 +1,67 @@
+"""The `advanced-features` track: its fitted tom model, its file, and its command-line flag."""
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from processing.dtx.reader import decode_dtx_bytes, parse_dtx
+from processing.lanes import Lane
+from processing.transcription.adtof import hit_model
+from processing.weights import MissingWeightsError
+
+ROOT = Path(__file__).resolve().parents[1]
+FPS = 100
+TOM_LANES = (Lane.HIGH_TOM, Lane.LOW_TOM, Lane.FLOOR_TOM)
+
+
+def _activations(*, seconds, snare_times, tom_times, tom_bleed):
+    """(frames, 5): snare hits that make the tom class twitch by `tom_bleed`, and real tom hits."""
+    activations = np.zeros((seconds * FPS, 5))
+    for time in snare_times:
+        frame = round(time * FPS)
+        activations[frame, hit_model.SD] = 0.9
+        activations[frame, hit_model.TT] = tom_bleed
+    for time in tom_times:
+        activations[round(time * FPS), hit_model.TT] = 0.9
+    return activations
+
+
+def test_the_model_keeps_a_fill_and_drops_toms_the_snare_set_off():
+    model = hit_model.load_tom_model()
+    snares = np.arange(0.5, 60, 1.0)
+    fill = np.arange(40.0625, 41.0, 0.125)  # between the snares
+    activations = _activations(seconds=62, snare_times=snares, tom_times=fill, tom_bleed=0.4)
+    onsets = np.sort(np.concatenate([snares, fill]))
+    keep, confidence = model.decide(hit_model.tom_features(activations=activations, onsets=onsets))
+    assert keep[np.isin(onsets, fill)].all(), "every stroke of the fill stays"
+    assert not keep[np.isin(onsets, snares)].any(), "no snare becomes a tom"
+    assert ((confidence >= 0) & (confidence <= 1)).all()
+
+
+def test_the_model_loads_from_its_file_and_a_missing_file_says_so(tmp_path):
+    copy = tmp_path / "hit_model.json"
+    shutil.copy(hit_model.MODEL_FILE, copy)
+    assert hit_model.load_tom_model(copy).features == hit_model.TOM_FEATURES
+    with pytest.raises(MissingWeightsError, match="hit_model.json.*missing or damaged"):
+        hit_model.load_tom_model(tmp_path / "gone" / "hit_model.json")
+    copy.write_text("{not json")
+    with pytest.raises(MissingWeightsError, match="missing or damaged"):
+        hit_model.load_tom_model(copy)
+
+
+def test_use_advanced_features_converts_the_test_song(groove_file, tmp_path):
+    path, groove = groove_file
+    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "convert", str(path), "--use-advanced-features",
+                             "--title", "Flag", "--out", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    chart = parse_dtx(text=decode_dtx_bytes(zipfile.ZipFile(tmp_path / "Flag.zip").read("Flag/master.dtx")))
+    assert "advanced-features" in chart.headers["COMMENT"]
+    kicks = np.array(chart.note_times(Lane.BASS_DRUM))
+    assert len(kicks) and np.abs(kicks[:, None] - groove.hits[Lane.BASS_DRUM][None, :]).min(axis=1).max() < 0.03
+    assert not any(chart.note_times(lane) for lane in TOM_LANES), "the groove has no toms, and the chart none"
