@@ -1,11 +1,12 @@
-"""Fit the `advanced-features` track's per-hit tom model on labelled hits and score it.
+"""Fit the `advanced-features` track's per-hit models on labelled hits and score them.
 
 Run: .venv/bin/python bench/fit_hit_model.py RENDERS [--write]
 RENDERS is bench/groove_renders.py's output folder (every drum hit of each render is labelled
 with its General MIDI note). Each tom hit the network finds is a tom when a rendered tom hit
-lies within MATCH_S. Fitted on the renders of Groove's 'train' split, scored on 'test'
-against keeping every tom hit (the `adtof` track). --write stores the model in
-processing/transcription/adtof/hit_model.json.
+lies within MATCH_S; each cymbal hit matched to a rendered ride or crash is labelled so (an
+unmatched one is left out). Fitted on the renders of Groove's 'train' split, scored on every
+split against what the `adtof` track does (keep every tom hit; crash or ride by decay).
+--write stores the models in processing/transcription/adtof/hit_model.json.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from processing.transcription.adtof import hit_model, peaks  # noqa: E402
+from processing.audio import decode  # noqa: E402
+from processing.transcription.adtof import hit_model, lanes, peaks  # noqa: E402
 
 MATCH_S = 0.05
 TOM_NOTES = (41, 43, 45, 47, 48, 50, 58)
+RIDE_NOTES = (51, 59, 53)
+CRASH_NOTES = (49, 57, 55, 52)  # crashes, splash and china
 REGULARISATION = 1.0  # sklearn's C
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)  # decision thresholds tried on P(positive)
 
@@ -42,32 +46,51 @@ def nearest_label(*, onsets: np.ndarray, times: np.ndarray, notes: np.ndarray) -
 
 
 def collect(folder: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Per split: the tom hits' features and whether each is a real tom."""
+    """Per split: tom hits (features, is a tom) and cymbal hits (features, is a ride, the rule's
+    answer)."""
     data = {}
     for row in csv.DictReader(open(folder / "index.csv")):
         activations = np.load(folder / f"{row['name']}.analysis.npz")["activations"]
         labels = np.load(folder / f"{row['name']}.labels.npz")
         order = np.argsort(labels["drum_times"])
         times, notes = labels["drum_times"][order], labels["drum_notes"][order]
-        toms = peaks.pick_onsets(activations=activations)[hit_model.TT]
-        split = data.setdefault(row["split"], {"features": [], "is_tom": []})
-        split["features"].append(hit_model.tom_features(activations=activations, onsets=toms))
+        onsets = peaks.pick_onsets(activations=activations)
+        split = data.setdefault(row["split"], {key: [] for key in ("tom", "is_tom", "cymbal", "is_ride", "rule")})
+        split["tom"].append(hit_model.tom_features(activations=activations, onsets=onsets[hit_model.TT]))
         is_tom = np.isin(notes, TOM_NOTES)
-        split["is_tom"].append(nearest_label(onsets=toms, times=times[is_tom], notes=notes[is_tom]) >= 0)
+        split["is_tom"].append(nearest_label(onsets=onsets[hit_model.TT], times=times[is_tom],
+                                             notes=notes[is_tom]) >= 0)
+        audio = decode(path=folder / f"{row['name']}.flac")
+        _, cymbal_db = lanes.band_envelopes_db(samples=audio.samples.T, sample_rate=audio.sample_rate,
+                                               bands=[lanes.HIHAT_BAND, lanes.CYMBAL_BAND])
+        cymbals = onsets[hit_model.CY]
+        is_cymbal = np.isin(notes, RIDE_NOTES + CRASH_NOTES)
+        matched = nearest_label(onsets=cymbals, times=times[is_cymbal], notes=notes[is_cymbal])
+        known = matched >= 0
+        split["cymbal"].append(hit_model.cymbal_features(envelope_db=cymbal_db, activations=activations,
+                                                         onsets=cymbals)[known])
+        split["is_ride"].append(np.isin(matched[known], RIDE_NOTES))
+        split["rule"].append(lanes.ride_by_decay(envelope_db=cymbal_db, onsets=cymbals)[0][known])
     return {split: {key: np.concatenate(parts) for key, parts in rows.items()} for split, rows in data.items()}
 
 
-def fit(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...]) -> hit_model.LogisticModel:
-    """A logistic regression and the threshold (of THRESHOLDS) with the best F of the
-    positive class on the training hits."""
+def fit(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...], *,
+        both_lanes: bool) -> hit_model.LogisticModel:
+    """A logistic regression and the threshold (of THRESHOLDS) with the best F on the
+    training hits: of the positive class, or with both_lanes (crash and ride are both lanes)
+    the mean F of both classes."""
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-9
     regression = LogisticRegression(C=REGULARISATION, max_iter=1000).fit((features - mean) / scale, labels)
     model = hit_model.LogisticModel(features=names, mean=mean, scale=scale, coefficients=regression.coef_[0],
                                     intercept=float(regression.intercept_[0]))
     probability = model.probability(features)
 
-    best = max(THRESHOLDS, key=lambda threshold: f_measure(probability > threshold, labels))
-    return dataclasses.replace(model, threshold=float(best))
+    def score(threshold):
+        positive = probability > threshold
+        return (f_measure(positive, labels) + f_measure(~positive, ~labels)) / 2 if both_lanes \
+            else f_measure(positive, labels)
+
+    return dataclasses.replace(model, threshold=float(max(THRESHOLDS, key=score)))
 
 
 def f_measure(predicted: np.ndarray, truth: np.ndarray) -> float:
@@ -90,19 +113,27 @@ def main() -> None:
     args = parser.parse_args()
     data = collect(args.renders)
     train = data["train"]
-    model = fit(train["features"], train["is_tom"], hit_model.TOM_FEATURES)
-    print(f"fitted on train: {len(train['is_tom'])} tom hits of the network, {int(train['is_tom'].sum())} real")
-    print(", ".join(f"{n} {c:+.2f}" for n, c in zip(model.features, model.coefficients))
-          + f", intercept {model.intercept:+.2f}, threshold {model.threshold:.2f}")
+    tom = fit(train["tom"], train["is_tom"], hit_model.TOM_FEATURES, both_lanes=False)
+    ride = fit(train["cymbal"], train["is_ride"], hit_model.CYMBAL_FEATURES, both_lanes=True)
+    print(f"fitted on train: {len(train['is_tom'])} tom hits of the network ({int(train['is_tom'].sum())} real), "
+          f"{len(train['is_ride'])} cymbal hits ({int(train['is_ride'].sum())} rides)")
+    for label, model in (("real_tom", tom), ("ride", ride)):
+        print(f"{label}: " + ", ".join(f"{n} {c:+.2f}" for n, c in zip(model.features, model.coefficients))
+              + f", intercept {model.intercept:+.2f}, threshold {model.threshold:.2f}")
     for name in ("train", "validation", "test"):
         split = data[name]
+        kept, is_ride = tom.decide(split["tom"])[0], ride.decide(split["cymbal"])[0]
         print(f"{name}: tom hits kept")
         print(f"  all (adtof)    {scores(np.ones(len(split['is_tom']), bool), split['is_tom'])}")
-        print(f"  fitted model   {scores(model.decide(split['features'])[0], split['is_tom'])}")
+        print(f"  fitted model   {scores(kept, split['is_tom'])}")
+        print(f"{name}: rides / crashes")
+        print(f"  decay rule     {scores(split['rule'], split['is_ride'])} / {scores(~split['rule'], ~split['is_ride'])}")
+        print(f"  fitted model   {scores(is_ride, split['is_ride'])} / {scores(~is_ride, ~split['is_ride'])}")
     if args.write:
         hit_model.MODEL_FILE.write_text(json.dumps(
-            {"fitted_on": f"bench/fit_hit_model.py on the Groove train renders: {len(train['is_tom'])} tom hits",
-             "real_tom": model.as_json()}, indent=1) + "\n")
+            {"fitted_on": f"bench/fit_hit_model.py on the Groove train renders: {len(train['is_tom'])} tom hits, "
+                          f"{len(train['is_ride'])} cymbal hits",
+             "real_tom": tom.as_json(), "ride": ride.as_json()}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

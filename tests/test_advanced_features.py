@@ -32,7 +32,7 @@ def _activations(*, seconds, snare_times, tom_times, tom_bleed):
 
 
 def test_the_model_keeps_a_fill_and_drops_toms_the_snare_set_off():
-    model = hit_model.load_tom_model()
+    model = hit_model.load_hit_models().real_tom
     snares = np.arange(0.5, 60, 1.0)
     fill = np.arange(40.0625, 41.0, 0.125)  # between the snares
     activations = _activations(seconds=62, snare_times=snares, tom_times=fill, tom_bleed=0.4)
@@ -46,12 +46,12 @@ def test_the_model_keeps_a_fill_and_drops_toms_the_snare_set_off():
 def test_the_model_loads_from_its_file_and_a_missing_file_says_so(tmp_path):
     copy = tmp_path / "hit_model.json"
     shutil.copy(hit_model.MODEL_FILE, copy)
-    assert hit_model.load_tom_model(copy).features == hit_model.TOM_FEATURES
+    assert hit_model.load_hit_models(copy).ride.features == hit_model.CYMBAL_FEATURES
     with pytest.raises(MissingWeightsError, match="hit_model.json.*missing or damaged"):
-        hit_model.load_tom_model(tmp_path / "gone" / "hit_model.json")
+        hit_model.load_hit_models(tmp_path / "gone" / "hit_model.json")
     copy.write_text("{not json")
     with pytest.raises(MissingWeightsError, match="missing or damaged"):
-        hit_model.load_tom_model(copy)
+        hit_model.load_hit_models(copy)
 
 
 def test_use_advanced_features_converts_the_test_song(groove_file, tmp_path):
@@ -65,3 +65,29 @@ def test_use_advanced_features_converts_the_test_song(groove_file, tmp_path):
     kicks = np.array(chart.note_times(Lane.BASS_DRUM))
     assert len(kicks) and np.abs(kicks[:, None] - groove.hits[Lane.BASS_DRUM][None, :]).min(axis=1).max() < 0.03
     assert not any(chart.note_times(lane) for lane in TOM_LANES), "the groove has no toms, and the chart none"
+
+
+def _cymbal_envelope(*, seconds, hits):
+    """(frames,) cymbal band level (dB): -60 dB floor, each (time, drop_db) hit peaking at 0 dB
+    and falling linearly by drop_db over 100 ms, then on at that slope."""
+    envelope = np.full(seconds * FPS, -60.0)
+    for time, drop_db in hits:
+        start = round(time * FPS)
+        frames = np.arange(start, min(start + 100, len(envelope)))
+        envelope[frames] = np.maximum(envelope[frames], -drop_db * (frames - start) / 10.0)
+    return envelope
+
+
+def test_the_model_tells_a_ride_keeping_time_from_crashes_on_bar_lines():
+    model = hit_model.load_hit_models().ride
+    rides = np.arange(10.0, 50.0, 0.25)  # eighth notes at 120 BPM, each pinging away
+    crashes = np.array([2.0, 6.0, 54.0, 58.0])  # alone on bar lines, ringing
+    envelope = _cymbal_envelope(seconds=62, hits=[(t, 8.0) for t in rides] + [(t, 0.5) for t in crashes])
+    activations = np.zeros((62 * FPS, 5))
+    onsets = np.sort(np.concatenate([rides, crashes]))
+    activations[np.round(onsets * FPS).astype(int), hit_model.CY] = 0.8
+    is_ride, confidence = model.decide(hit_model.cymbal_features(envelope_db=envelope, activations=activations,
+                                                                 onsets=onsets))
+    assert is_ride[np.isin(onsets, rides)].all()
+    assert not is_ride[np.isin(onsets, crashes)].any()
+    assert ((confidence >= 0) & (confidence <= 1)).all()

@@ -38,10 +38,11 @@ TRACKS: dict[str, Track] = {
         ),
         Track(
             name="advanced-features",
-            title="ADTOF with fitted tom decisions",
-            description="The ADTOF track, but each tom hit is kept only where a model fitted on labelled hits "
-            "says it is a tom, not a snare or kick the network mistook. Held-out renders: tom F 0.57 -> 0.95; "
-            "development songs (few false toms): pooled F 0.76, lane mean F 0.42. Weights: as ADTOF.",
+            title="ADTOF with fitted per-hit lanes",
+            description="The ADTOF track, with two decisions made by models fitted on labelled hits: whether a "
+            "tom hit is a tom (not a snare or kick the network mistook), and crash or ride (by decay and whether "
+            "the cymbal keeps time). Held-out renders: tom F 0.57 -> 0.95, crash F 0.00 -> 0.57; development "
+            "songs: pooled F 0.76, lanes pooled 0.71 (ADTOF 0.71), lane mean F 0.42. Weights: as ADTOF.",
             transcribe=adtof_advanced.transcribe,
             defaults={"thresholds": adtof_peaks.THRESHOLDS},
             weights=ADTOF_FRAME_RNN,

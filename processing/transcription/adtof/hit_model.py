@@ -1,11 +1,15 @@
-"""The per-hit model of the `advanced-features` track: a fitted decision, not a set threshold,
-on whether each of the network's tom hits is a tom at all.
+"""The per-hit models of the `advanced-features` track: fitted decisions, not set thresholds.
 
-P(tom) of each tom hit comes from how clearly its activation rises above the song's tom floor,
-how much the kick and snare sound at the same moment (the network's tom class fires on snare
-and kick hits in songs without toms) and how many tom hits the song has. It is a logistic
-regression on standardised features, fitted by bench/fit_hit_model.py on Groove MIDI renders
-(never on the development songs) and stored as JSON in MODEL_FILE.
+- Real tom or not: P(tom) of each of the network's tom hits, from how clearly its activation
+  rises above the song's tom floor, how much the kick and snare sound at the same moment (the
+  network's tom class fires on snare and kick hits in songs without toms) and how many tom
+  hits the song has.
+- Ride or crash: P(ride) of each cymbal hit, from its decay (a crash rings, a ride pings),
+  that decay against the song's other cymbal hits, and whether it keeps time (the cymbal hits
+  within a second of it, the song's cymbal hits per minute).
+
+Each is a logistic regression on standardised features, fitted by bench/fit_hit_model.py on
+Groove MIDI renders (never on the development songs) and stored as JSON in MODEL_FILE.
 
 A model of the open hi-hat was fitted the same way in session 6 (decay, ring and level against
 the song's own hi-hat; that version of the script is not kept) and lost to the decay rule on
@@ -20,11 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
+from processing.transcription.adtof import lanes
 from processing.weights import MissingWeightsError
 
 MODEL_FILE = Path(__file__).with_name("hit_model.json")
 FRAME_RATE = 100  # activation and envelope frames per second
 BD, SD, TT = range(3)  # the network's first classes (then HH, CY)
+CY = 4
+CYMBAL_FEATURES = ("decay_db", "decay_vs_song_db", "cymbals_within_s", "cymbals_per_minute", "activation",
+                   "kick_activation")
+# The window (seconds either side) in which a ride's neighbours keep time.
+TIMEKEEPING_S = 1.0
 TOM_FEATURES = ("activation", "activation_vs_song", "activation_vs_floor", "kick_activation", "snare_activation",
                 "toms_per_minute")
 # The song's tom floor: this percentile of the tom activation over the whole song.
@@ -67,19 +77,27 @@ class LogisticModel:
                    threshold=float(data["threshold"]))
 
 
-def load_tom_model(path: Path = MODEL_FILE) -> LogisticModel:
-    """The fitted model. Raises MissingWeightsError naming the file when it is missing or
+@dataclass(frozen=True)
+class HitModels:
+    real_tom: LogisticModel
+    ride: LogisticModel
+
+
+def load_hit_models(path: Path = MODEL_FILE) -> HitModels:
+    """The fitted models. Raises MissingWeightsError naming the file when it is missing or
     unreadable (the same message a track without its network weights gives)."""
     try:
-        model = LogisticModel.from_json(json.loads(path.read_text())["real_tom"])
+        data = json.loads(path.read_text())
+        models = HitModels(real_tom=LogisticModel.from_json(data["real_tom"]),
+                           ride=LogisticModel.from_json(data["ride"]))
     except (OSError, ValueError, KeyError) as error:
         raise MissingWeightsError(
             f"The advanced-features track needs its per-hit model {path.name}, which is missing or damaged "
             f"({type(error).__name__}). Reinstall Audio2DTX or refit it with bench/fit_hit_model.py."
         ) from None
-    if model.features != TOM_FEATURES:
+    if models.real_tom.features != TOM_FEATURES or models.ride.features != CYMBAL_FEATURES:
         raise MissingWeightsError(f"The per-hit model {path.name} was fitted on other features: refit it.")
-    return model
+    return models
 
 
 def _at(curve: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -99,3 +117,26 @@ def tom_features(*, activations: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     return np.column_stack([activation, activation - np.median(activation), activation - floor,
                             _at(activations[:, BD], onsets), _at(activations[:, SD], onsets),
                             np.full(onsets.size, onsets.size / minutes)])
+
+
+def cymbal_features(*, envelope_db: np.ndarray, activations: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """CYMBAL_FEATURES of each cymbal hit: (n, 6).
+
+    envelope_db: (frames,) cymbal band level in dB at 100 fps; activations: (frames, 5);
+    onsets: (n,) the cymbal hits (s).
+    """
+    onsets = np.asarray(onsets, dtype=float)
+    if onsets.size == 0:
+        return np.zeros((0, len(CYMBAL_FEATURES)))
+    decay = lanes.cymbal_decay_db(envelope_db=envelope_db, onsets=onsets)
+    neighbours = np.sum(np.abs(onsets[:, None] - onsets[None, :]) < TIMEKEEPING_S, axis=1) - 1
+    minutes = max(len(activations) / FRAME_RATE / 60.0, EPSILON)
+    return np.column_stack([decay, decay - np.median(decay), neighbours, np.full(onsets.size, onsets.size / minutes),
+                            _at(activations[:, CY], onsets), _at(activations[:, BD], onsets)])
+
+
+def ride_split(*, model: LogisticModel, activations: np.ndarray):
+    """A cymbal split for lanes.refine_lanes: (envelope_db, onsets) -> (is_ride, confidence)."""
+    def split(*, envelope_db, onsets):
+        return model.decide(cymbal_features(envelope_db=envelope_db, activations=activations, onsets=onsets))
+    return split

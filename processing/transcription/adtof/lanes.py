@@ -226,6 +226,13 @@ def ride_confidence(*, decay_db):
     return _clearness(np.asarray(decay_db) - RIDE_DECAY_DB, RIDE_SURE_DB)
 
 
+def ride_by_decay(*, envelope_db, onsets):
+    """The hand-set crash/ride split: (is_ride, confidence) of each cymbal hit from
+    ``cymbal_decay_db`` (see ``cymbal_is_ride`` and ``ride_confidence``)."""
+    decay = cymbal_decay_db(envelope_db=envelope_db, onsets=onsets)
+    return cymbal_is_ride(decay_db=decay), ride_confidence(decay_db=decay)
+
+
 def tom_pitches(*, samples, sample_rate, onsets):
     """Frequency (Hz) that gains the most energy at each tom hit.
 
@@ -408,7 +415,7 @@ def _hihat_side(hihat_pans):
     return 0.0 if abs(side) < PAN_MARGIN else float(np.sign(side))
 
 
-def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
+def refine_lanes(*, samples, sample_rate, onsets, rules=RULES, split_cymbals=ride_by_decay):
     """Lane onsets of a song from Frame_RNN's class onsets.
 
     Parameters
@@ -420,6 +427,8 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
     rules : collection of names from ``RULES`` to apply. Without its rule a
         class keeps one lane: hi-hat HH, toms FT, cymbals CY (BD and SD
         always map to BD and SD).
+    split_cymbals : the "ride" rule: (envelope_db=cymbal band level, onsets=)
+        -> (is_ride, confidence) per cymbal hit; ``ride_by_decay`` by default.
 
     Returns
     -------
@@ -465,8 +474,7 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES):
         assign("FT", toms)
 
     if "ride" in rules:
-        decay = cymbal_decay_db(envelope_db=cymbal_env, onsets=cymbal)
-        ride, cymbal_confidence = cymbal_is_ride(decay_db=decay), ride_confidence(decay_db=decay)
+        ride, cymbal_confidence = split_cymbals(envelope_db=cymbal_env, onsets=cymbal)
     else:
         ride, cymbal_confidence = np.zeros(len(cymbal), dtype=bool), np.ones(len(cymbal))
     assign("RD", cymbal[ride], cymbal_confidence[ride])
