@@ -11,6 +11,7 @@ from pathlib import Path
 from processing.transcription import spectral
 from processing.transcription.adtof import advanced as adtof_advanced
 from processing.transcription.adtof import peaks as adtof_peaks
+from processing.transcription.adtof import rock_ultimate as adtof_rock_ultimate
 from processing.transcription.adtof import track as adtof
 from processing.transcription.base import Hit, Track
 from processing.weights import ADTOF_FRAME_RNN
@@ -44,6 +45,16 @@ TRACKS: dict[str, Track] = {
             "the cymbal keeps time). Held-out renders: tom F 0.57 -> 0.95, crash F 0.00 -> 0.57; development "
             "songs: pooled F 0.76, lanes pooled 0.71 (ADTOF 0.71), lane mean F 0.42. Weights: as ADTOF.",
             transcribe=adtof_advanced.transcribe,
+            defaults={"thresholds": adtof_peaks.THRESHOLDS},
+            weights=ADTOF_FRAME_RNN,
+        ),
+        Track(
+            name="rock-ultimate",
+            title="Rock and metal",
+            description="The advanced-features track charted for rock and metal: fast kick runs split between the "
+            "right and left bass drum pedals (LBD), and lone short cymbal accents (china, splash) on the left "
+            "cymbal. Development songs: as advanced-features (they hold no double bass). Weights: as ADTOF.",
+            transcribe=adtof_rock_ultimate.transcribe,
             defaults={"thresholds": adtof_peaks.THRESHOLDS},
             weights=ADTOF_FRAME_RNN,
         ),
