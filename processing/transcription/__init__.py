@@ -10,6 +10,7 @@ from pathlib import Path
 
 from processing.transcription import spectral
 from processing.transcription.adtof import advanced as adtof_advanced
+from processing.transcription.adtof import multi_scale as adtof_multi_scale
 from processing.transcription.adtof import peaks as adtof_peaks
 from processing.transcription.adtof import rock_ultimate as adtof_rock_ultimate
 from processing.transcription.adtof import track as adtof
@@ -45,6 +46,16 @@ TRACKS: dict[str, Track] = {
             "the cymbal keeps time). Held-out renders: tom F 0.57 -> 0.95, crash F 0.00 -> 0.57; development "
             "songs: pooled F 0.76, lanes pooled 0.71 (ADTOF 0.71), lane mean F 0.42. Weights: as ADTOF.",
             transcribe=adtof_advanced.transcribe,
+            defaults={"thresholds": adtof_peaks.THRESHOLDS},
+            weights=ADTOF_FRAME_RNN,
+        ),
+        Track(
+            name="multi-scale",
+            title="ADTOF at several time scales",
+            description="The advanced-features track with the network run on the song and on two slight "
+            "time-stretches of it (0.95 and 1.05), the activations averaged: for fast or blurred hits. "
+            "Takes three times the network's time. Weights: as ADTOF.",
+            transcribe=adtof_multi_scale.transcribe,
             defaults={"thresholds": adtof_peaks.THRESHOLDS},
             weights=ADTOF_FRAME_RNN,
         ),

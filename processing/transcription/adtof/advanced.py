@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from processing.audio import DecodedAudio
 from processing.transcription.adtof import hit_model, lanes, peaks, track
 from processing.transcription.base import Hit
@@ -23,9 +25,17 @@ def transcribe(
     MissingWeightsError when the per-hit model's file is missing."""
     models = hit_model.load_hit_models()
     _, curves = track.analyse(audio=audio, model_dir=model_dir)
-    onsets = peaks.pick_onsets(activations=curves, thresholds=tuple(thresholds))
+    return fitted_lane_hits(audio=audio, curves=curves, models=models, thresholds=tuple(thresholds),
+                            lane_rules=lane_rules)
+
+
+def fitted_lane_hits(*, audio: DecodedAudio, curves: np.ndarray, models: hit_model.HitModels,
+                     thresholds: tuple[float, ...], lane_rules: tuple[str, ...]) -> list[Hit]:
+    """The hits of drum activations (frames, 5) at 100 fps, with toms kept and cymbals split
+    by the fitted `models`: the steps after the network, shared by every track that uses them."""
+    onsets = peaks.pick_onsets(activations=curves, thresholds=thresholds)
     toms = onsets[hit_model.TT]
     real, _ = models.real_tom.decide(hit_model.tom_features(activations=curves, onsets=toms))
     onsets[hit_model.TT] = toms[real]
-    return track.lane_hits(audio=audio, curves=curves, onsets=onsets, thresholds=tuple(thresholds),
+    return track.lane_hits(audio=audio, curves=curves, onsets=onsets, thresholds=thresholds,
                            lane_rules=lane_rules, split_cymbals=hit_model.ride_split(model=models.ride, activations=curves))

@@ -57,19 +57,29 @@ def analyse(*, audio: DecodedAudio, model_dir: Path) -> tuple[np.ndarray, np.nda
     Inside `inference.model_service(url=...)` the network runs in the model service, and this
     process neither reads the weights nor builds the network.
     """
-    service = inference.service_url()
-    source = service or str(ensure_model(spec=ADTOF_FRAME_RNN, model_dir=model_dir))
+    source = network_source(model_dir=model_dir)
     for samples, cached_source, spectrogram, curves in _last_analysis:
         if samples() is audio.samples and cached_source == source:
             return spectrogram, curves
     with timing.stage(timing.TRANSCRIBE):
         spectrogram = features.log_filterbank_spectrogram(samples=audio.mono(), sample_rate=audio.sample_rate)
-        if service:
-            curves = inference.remote_drum_activations(features=spectrogram)
-        else:
-            curves = load_transcriber(str(Path(source) / WEIGHTS_PREFIX)).activations(features=spectrogram)
+        curves = network_activations(spectrogram=spectrogram, source=source)
     _last_analysis[:] = [(weakref.ref(audio.samples), source, spectrogram, curves)]
     return spectrogram, curves
+
+
+def network_activations(*, spectrogram: np.ndarray, source: str) -> np.ndarray:
+    """The Frame_RNN's activations (frames, 5) of a spectrogram (frames, 84): in the model
+    service when `source` is its URL (inference.service_url()), else from the weights folder
+    `source` (ensure_model's answer)."""
+    if source == inference.service_url():
+        return inference.remote_drum_activations(features=spectrogram)
+    return load_transcriber(str(Path(source) / WEIGHTS_PREFIX)).activations(features=spectrogram)
+
+
+def network_source(*, model_dir: Path) -> str:
+    """Where the network runs: the model service's URL, or the checked weights folder."""
+    return inference.service_url() or str(ensure_model(spec=ADTOF_FRAME_RNN, model_dir=model_dir))
 
 
 def transcribe(
