@@ -117,7 +117,7 @@ def song_upload(request: HttpRequest) -> HttpResponse:
 
 def _song_page(request: HttpRequest, song, form: RerunForm, status: int = 200) -> HttpResponse:
     versions = selectors.song_versions_for_owner(song=song)
-    context = {"song": song, "versions": versions, "form": form, "is_owner": True}
+    context = {"song": song, "versions": versions, "form": form, "is_owner": True, "tracks": TRACKS.values()}
     return render(request, "charts/song_detail.html", context, status=status)
 
 

@@ -88,7 +88,27 @@ ADTOF_FRAME_RNN = ModelSpec(
     ),
     licence="CC BY-NC-SA 4.0 (ADTOF, Zehren et al.): non-commercial use only",
 )
-MODELS = {ADTOF_FRAME_RNN.folder: ADTOF_FRAME_RNN}
+ADTOF_CRNN_BASE_URL = "https://raw.githubusercontent.com/MZehren/ADTOF/d718bfdc3e03f461f1ea30d005374a48ccd32922/adtof/models/"
+# The three folds of upstream's CRNN (crnn-ADTOF), which the `ensemble` track averages.
+ADTOF_CRNN = ModelSpec(
+    folder="adtof-crnn",
+    files=tuple(
+        WeightFile(name=name, url=ADTOF_CRNN_BASE_URL + name, accepted=(Digest("sha256", sha256),))
+        for name, sha256 in (
+            ("crnn-ADTOF_Fold0.index", "f0dd6bfe902822889dbdd9a8d468f7873ba98105bb84145530f9c2803a7223b4"),
+            ("crnn-ADTOF_Fold0.data-00000-of-00001",
+             "037745494fa92f7495ed602c6c39b83f34aaec43ab004872ea4bfb75bd354b71"),
+            ("crnn-ADTOF_Fold1.index", "a5671e123cfb71920eddcf87304385868399d697d6a1b7fad4e123fef458863c"),
+            ("crnn-ADTOF_Fold1.data-00000-of-00001",
+             "0d0c65b611167f5660e03855de071948d2388c40f9b9c1ea000e4649f8270872"),
+            ("crnn-ADTOF_Fold2.index", "6b97e23e7648d52adf247c2f0ac945eb2098a51a45b7fadf584fa6c950f16f7a"),
+            ("crnn-ADTOF_Fold2.data-00000-of-00001",
+             "a9958f0340282db2e4403e2c89524f768564e91435c7aedc654a7460dc4ba534"),
+        )
+    ),
+    licence="CC BY-NC-SA 4.0 (ADTOF, Zehren et al.): non-commercial use only",
+)
+MODELS = {spec.folder: spec for spec in (ADTOF_FRAME_RNN, ADTOF_CRNN)}
 
 
 T = TypeVar("T")

@@ -2,8 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from charts.models import ChartVersion
+from processing.transcription import TRACKS
 from tests.uploads import upload
 
 
@@ -69,3 +71,13 @@ def test_rerun_reuses_the_upload_and_leaves_earlier_versions_alone(logged_in_cli
     assert (rerun.song_id, rerun.track) == (first.song_id, "adtof")
     assert sorted((media_root / "songs").rglob("*")) == uploads, "no second copy of the song"
     assert ChartVersion.objects.values().get(pk=first.pk) == before
+
+
+@pytest.mark.django_db
+def test_the_rerun_form_lists_every_track_with_its_idea_and_figure(logged_in_client, groove_file):
+    first = upload(logged_in_client, groove_file[0])
+    page = logged_in_client.get(reverse("song-detail", args=[first.song_id])).content.decode()
+    form = page[page.index('class="rerun"'):page.index("Convert again")]
+    for track in TRACKS.values():
+        assert f'<option value="{track.name}"' in form
+        assert f"<dt>{escape(track.title)}</dt>" in form and escape(track.description) in form
