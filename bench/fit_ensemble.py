@@ -8,10 +8,11 @@ kept in --cache, so a second run only fits.
 
 Per class, every (Frame_RNN weight, threshold) pair of WEIGHTS x THRESHOLDS is scored by its
 onset F (50 ms, hits pooled over the renders) on Groove's 'train' split, with the tom hits
-passed through the fitted tom model as the track does. Two candidates are fitted: both the
+passed through the fitted tom model as the track does. Two fusions are fitted: both the
 weight and the threshold, or the weight alone with peaks.THRESHOLDS; the one with the better
-pooled F on the 'validation' split is printed as the constants for ensemble.py, and every
-candidate is reported on 'test' against `adtof` and `advanced-features`.
+pooled F on the 'validation' split is printed as the constants for ensemble.py. Every
+candidate is reported on 'validation' and 'test' against `adtof`, `advanced-features`, the
+CRNN alone and the thresholds fitted on the Frame_RNN alone (the fusion's share of a gain).
 """
 
 from __future__ import annotations
@@ -63,23 +64,25 @@ def load_split(*, folder: Path, split: str, cache: Path, model_dir: Path) -> lis
     return renders
 
 
-def class_onsets(*, render: dict, k: int, weight: float, threshold: float, real_tom) -> np.ndarray:
-    """Class k's onsets (s) on the fused activation; toms through the tom model as in the track."""
-    fused = fuse(frame_rnn=render["frame_rnn"], crnn=render["crnn"], weights=(weight,) * len(CLASSES))[:, k]
-    onsets = peaks.pick_frames(activation=fused, threshold=threshold) / peaks.FRAME_RATE
+def class_onsets(*, render: dict, k: int, weights: tuple[float, ...], threshold: float, real_tom) -> np.ndarray:
+    """Class k's onsets (s) on the fused activations; toms through the tom model as in the track
+    (it reads the fused kick and snare too)."""
+    fused = fuse(frame_rnn=render["frame_rnn"], crnn=render["crnn"], weights=weights)
+    onsets = peaks.pick_frames(activation=fused[:, k], threshold=threshold) / peaks.FRAME_RATE
     if k == hit_model.TT and real_tom is not None:
-        real, _ = real_tom.decide(hit_model.tom_features(activations=render["frame_rnn"], onsets=onsets))
+        real, _ = real_tom.decide(hit_model.tom_features(activations=fused, onsets=onsets))
         onsets = onsets[real]
     return onsets
 
 
-def counts(*, renders: list[dict], k: int, weight: float, threshold: float, real_tom) -> np.ndarray:
+def counts(*, renders: list[dict], k: int, weights: tuple[float, ...], threshold: float, real_tom) -> np.ndarray:
     """(references, estimates, matched) of class k pooled over `renders`."""
     total = np.zeros(3, dtype=int)
     for render in renders:
         reference = render["references"][k]
-        estimate = class_onsets(render=render, k=k, weight=weight, threshold=threshold, real_tom=real_tom)
-        matched = len(mir_eval.util.match_events(reference, estimate, WINDOW_S)) if reference.size and estimate.size else 0
+        estimate = class_onsets(render=render, k=k, weights=weights, threshold=threshold, real_tom=real_tom)
+        matched = len(mir_eval.util.match_events(reference, estimate, WINDOW_S)) \
+            if reference.size and estimate.size else 0
         total += (reference.size, estimate.size, matched)
     return total
 
@@ -89,23 +92,27 @@ def f_measure(total: np.ndarray) -> float:
     return 2.0 * matched / (references + estimates) if references + estimates else 0.0
 
 
-def fit(*, renders: list[dict], real_tom, fit_thresholds: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Per class, the (weight, threshold) with the best F on `renders` (first best on ties:
-    the lowest Frame_RNN weight, the lowest threshold)."""
-    weights, thresholds = [], []
-    for k in range(len(CLASSES)):
+def fit(*, renders: list[dict], real_tom, weights_tried: tuple[float, ...],
+        fit_thresholds: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per class, the (weight of `weights_tried`, threshold of THRESHOLDS or peaks.THRESHOLDS')
+    with the best F on `renders` (first best on ties: the lowest Frame_RNN weight, the lowest
+    threshold). Toms come last: the tom model reads the
+    kick and snare activations, fused with their fitted weights."""
+    weights, thresholds = [1.0] * len(CLASSES), list(peaks.THRESHOLDS)
+    for k in (*(k for k in range(len(CLASSES)) if k != hit_model.TT), hit_model.TT):
         candidates = THRESHOLDS if fit_thresholds else (peaks.THRESHOLDS[k],)
-        scored = [(f_measure(counts(renders=renders, k=k, weight=w, threshold=t, real_tom=real_tom)), w, t)
-                  for w in WEIGHTS for t in candidates]
-        best = max(scored, key=lambda item: item[0])
-        weights.append(float(best[1]))
-        thresholds.append(float(best[2]))
-    return tuple(weights), tuple(thresholds)
+        scored = []
+        for w in weights_tried:
+            trial = tuple(weights[:k] + [w] + weights[k + 1:])
+            scored += [(f_measure(counts(renders=renders, k=k, weights=trial, threshold=t, real_tom=real_tom)), w, t)
+                       for t in candidates]
+        _, weights[k], thresholds[k] = max(scored, key=lambda item: item[0])
+    return tuple(float(w) for w in weights), tuple(float(t) for t in thresholds)
 
 
 def report(*, renders: list[dict], weights, thresholds, real_tom) -> tuple[list[float], float]:
     """F per class and pooled over classes on `renders`."""
-    totals = [counts(renders=renders, k=k, weight=weights[k], threshold=thresholds[k], real_tom=real_tom)
+    totals = [counts(renders=renders, k=k, weights=weights, threshold=thresholds[k], real_tom=real_tom)
               for k in range(len(CLASSES))]
     return [f_measure(total) for total in totals], f_measure(np.sum(totals, axis=0))
 
@@ -126,10 +133,13 @@ def main() -> None:
         "adtof (Frame_RNN, no tom model)": (frame_rnn_only, peaks.THRESHOLDS, None),
         "advanced-features (Frame_RNN + tom model)": (frame_rnn_only, peaks.THRESHOLDS, real_tom),
         "CRNN folds' mean alone, peaks.THRESHOLDS": (crnn_only, peaks.THRESHOLDS, None),
-        "fitted weights, peaks.THRESHOLDS": (*fit(renders=splits["train"], real_tom=real_tom, fit_thresholds=False),
-                                             real_tom),
-        "fitted weights and thresholds": (*fit(renders=splits["train"], real_tom=real_tom, fit_thresholds=True),
-                                          real_tom),
+        "fitted weights, peaks.THRESHOLDS": (*fit(renders=splits["train"], real_tom=real_tom, weights_tried=WEIGHTS,
+                                                  fit_thresholds=False), real_tom),
+        # what fitting the thresholds alone gives, to tell the fusion's share
+        "Frame_RNN alone, fitted thresholds": (*fit(renders=splits["train"], real_tom=real_tom, weights_tried=(1.0,),
+                                                    fit_thresholds=True), real_tom),
+        "fitted weights and thresholds": (*fit(renders=splits["train"], real_tom=real_tom, weights_tried=WEIGHTS,
+                                               fit_thresholds=True), real_tom),
     }
     print(f"renders: {', '.join(f'{split} {len(renders)}' for split, renders in splits.items())}; F at 50 ms, "
           f"hits pooled over renders\n")

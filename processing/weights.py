@@ -88,7 +88,9 @@ ADTOF_FRAME_RNN = ModelSpec(
     ),
     licence="CC BY-NC-SA 4.0 (ADTOF, Zehren et al.): non-commercial use only",
 )
-ADTOF_CRNN_BASE_URL = "https://raw.githubusercontent.com/MZehren/ADTOF/d718bfdc3e03f461f1ea30d005374a48ccd32922/adtof/models/"
+ADTOF_CRNN_BASE_URL = (
+    "https://raw.githubusercontent.com/MZehren/ADTOF/d718bfdc3e03f461f1ea30d005374a48ccd32922/adtof/models/"
+)
 # The three folds of upstream's CRNN (crnn-ADTOF), which the `ensemble` track averages.
 ADTOF_CRNN = ModelSpec(
     folder="adtof-crnn",
