@@ -250,7 +250,7 @@ def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
     """How the chart was made, in words: the track, the settings, the model weights and their licences."""
     track = TRACKS.get(version.track)
     parameters = version.parameters
-    weights = [f"{track.weights.folder}: {track.weights.licence}"] if track and track.weights else []
+    weights = [f"{spec.folder}: {spec.licence}" for spec in track.weights] if track else []
     if PackageOptions.pop_from(dict(parameters)).needs_separation:
         weights.append(SEPARATION_PROVENANCE)
     tempo = []

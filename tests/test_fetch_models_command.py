@@ -20,10 +20,11 @@ def _fetch(model_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_complete_folder_is_reported_ok(tmp_path):
     (tmp_path / "adtof-frame-rnn").symlink_to(SHARED_MODELS / "adtof-frame-rnn")
+    (tmp_path / "adtof-crnn").symlink_to(SHARED_MODELS / "adtof-crnn")
     write_random_checkpoint(model_dir=tmp_path)
     result = _fetch(tmp_path, "--check")
     assert result.returncode == 0, result.stderr
-    assert "adtof-frame-rnn: ok" in result.stdout and "spleeter 4stems: ok" in result.stdout
+    assert all(f"{name}: ok" in result.stdout for name in ("adtof-frame-rnn", "adtof-crnn", "spleeter 4stems"))
     assert "CC BY-NC-SA 4.0" in result.stdout
 
 

@@ -42,14 +42,14 @@ class Track:
     description: str
     transcribe: Transcriber
     defaults: dict[str, Any] = field(default_factory=dict)
-    weights: ModelSpec | None = None
+    weights: tuple[ModelSpec, ...] = ()
 
     def run(self, *, audio: DecodedAudio, model_dir: Path, parameters: dict[str, Any] | None = None) -> list[Hit]:
         options = {**self.defaults, **(parameters or {})}
-        if self.weights is not None:
+        if self.weights:
             options["model_dir"] = model_dir
         return sorted(self.transcribe(audio=audio, **options))
 
     def is_available(self, *, model_dir: Path) -> bool:
-        """Whether the track can run now: it needs no weights, or they are in the folder."""
-        return self.weights is None or set(model_status(spec=self.weights, model_dir=model_dir).values()) == {"ok"}
+        """Whether the track can run now: every model it needs is complete in the folder."""
+        return all(set(model_status(spec=spec, model_dir=model_dir).values()) == {"ok"} for spec in self.weights)

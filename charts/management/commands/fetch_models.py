@@ -8,8 +8,8 @@ from processing.weights import MODELS, MissingWeightsError, ensure_model, model_
 
 
 class Command(BaseCommand):
-    help = ("Download the model weights (ADTOF Frame_RNN, Spleeter 4stems) into A2D_MODEL_DIR and check them "
-            "against their pinned digests.")
+    help = ("Download the model weights (ADTOF Frame_RNN and CRNN folds, Spleeter 4stems) into A2D_MODEL_DIR and "
+            "check them against their pinned digests.")
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="only report what is there; download nothing")
