@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chat
 import tensorflow as tf  # noqa: E402
 
 from processing.transcription.adtof import features as spectrogram_features  # noqa: E402
-from processing.transcription.adtof.network import CLASSES  # noqa: E402
+from processing.transcription.adtof.network import CLASSES, gru_recurrence  # noqa: E402
 
 FOLDS = ("crnn-ADTOF_Fold0", "crnn-ADTOF_Fold1", "crnn-ADTOF_Fold2")  # checkpoint prefixes in the model folder
 N_INPUTS = 2 * spectrogram_features.N_BANDS  # spectrogram and its positive difference: 168
@@ -124,16 +124,7 @@ def _bidirectional_grus(xs, n_valid, layers):
     recurrent_kernel = tf.stack([cell.recurrent_kernel for cell in cells])
     recurrent_bias = tf.stack([cell.bias[1] for cell in cells])[:, None, :]
 
-    def step(state, inputs_t):
-        # Keras gate order: update (z), reset (r), candidate (h)
-        x_z, x_r, x_h = tf.split(inputs_t, 3, axis=-1)
-        h_z, h_r, h_h = tf.split(tf.matmul(state, recurrent_kernel) + recurrent_bias, 3, axis=-1)
-        z = tf.sigmoid(x_z + h_z)
-        r = tf.sigmoid(x_r + h_r)
-        candidate = tf.tanh(x_h + r * h_h)
-        return z * state + (1.0 - z) * candidate
-
-    states = tf.scan(step, inputs, initializer=tf.zeros([len(cells), 1, GRU_UNITS]))
+    states = gru_recurrence(inputs=inputs, recurrent_kernel=recurrent_kernel, recurrent_bias=recurrent_bias)
     return [tf.concat([states[:, 2 * m, 0], tf.gather(states[:, 2 * m + 1, 0], reverse)], axis=-1)
             for m in range(len(layers))]
 

@@ -112,6 +112,17 @@ def _bidirectional_gru(x, n_valid, forward, backward):
     recurrent_kernel = tf.stack([forward.recurrent_kernel, backward.recurrent_kernel])
     recurrent_bias = tf.stack([forward.bias[1], backward.bias[1]])[:, None, :]
 
+    states = gru_recurrence(inputs=inputs, recurrent_kernel=recurrent_kernel, recurrent_bias=recurrent_bias)
+    return tf.concat([states[:, 0, 0], tf.gather(states[:, 1, 0], reverse)], axis=-1)
+
+
+def gru_recurrence(*, inputs, recurrent_kernel, recurrent_bias):
+    """The recurrent part of Keras GRU cells (reset_after), several cells stepped together.
+
+    inputs: (frames, cells, 1, 3 * units), each cell's input already projected (x @ kernel +
+    input bias); recurrent_kernel: (cells, units, 3 * units); recurrent_bias: (cells, 1,
+    3 * units). Returns the states, (frames, cells, 1, units).
+    """
     def step(state, inputs_t):
         # Keras gate order: update (z), reset (r), candidate (h)
         x_z, x_r, x_h = tf.split(inputs_t, 3, axis=-1)
@@ -121,8 +132,8 @@ def _bidirectional_gru(x, n_valid, forward, backward):
         candidate = tf.tanh(x_h + r * h_h)
         return z * state + (1.0 - z) * candidate
 
-    states = tf.scan(step, inputs, initializer=tf.zeros([2, 1, GRU_UNITS]))
-    return tf.concat([states[:, 0, 0], tf.gather(states[:, 1, 0], reverse)], axis=-1)
+    n_cells, units = recurrent_kernel.shape[0], recurrent_kernel.shape[1]
+    return tf.scan(step, inputs, initializer=tf.zeros([n_cells, 1, units]))
 
 
 def _padded_length(n_frames):
