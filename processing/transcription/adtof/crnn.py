@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chat
 import tensorflow as tf  # noqa: E402
 
 from processing.transcription.adtof import features as spectrogram_features  # noqa: E402
-from processing.transcription.adtof.network import CLASSES, gru_recurrence  # noqa: E402
+from processing.transcription.adtof.network import CLASSES, gru_recurrence, restore_checkpoint  # noqa: E402
 
 FOLDS = ("crnn-ADTOF_Fold0", "crnn-ADTOF_Fold1", "crnn-ADTOF_Fold2")  # checkpoint prefixes in the model folder
 N_INPUTS = 2 * spectrogram_features.N_BANDS  # spectrogram and its positive difference: 168
@@ -95,13 +95,7 @@ def load_model(*, weights_prefix: str) -> tf.keras.Sequential:
     """Build the CRNN and restore the fold at ``weights_prefix`` (the path without
     ``.index``/``.data-*``). Raises if any model variable is left unrestored; the checkpoint's
     optimizer slots are the only thing allowed to go unused."""
-    model = build_model()
-    status = model.load_weights(weights_prefix)
-    status.expect_partial()  # optimizer slots are not part of an inference model
-    status.assert_existing_objects_matched()
-    if len(model.weights) != N_MODEL_TENSORS:
-        raise ValueError(f"expected {N_MODEL_TENSORS} tensors, model has {len(model.weights)}")
-    return model
+    return restore_checkpoint(model=build_model(), weights_prefix=weights_prefix, n_tensors=N_MODEL_TENSORS)
 
 
 def _bidirectional_grus(xs, n_valid, layers):

@@ -85,12 +85,18 @@ def load_model(*, weights_prefix):
     any model variable is left unrestored; the checkpoint's optimizer slots
     are the only thing allowed to go unused.
     """
-    model = build_model()
+    return restore_checkpoint(model=build_model(), weights_prefix=weights_prefix, n_tensors=N_MODEL_TENSORS)
+
+
+def restore_checkpoint(*, model, weights_prefix, n_tensors):
+    """``model`` with the checkpoint at ``weights_prefix`` restored into it. Raises if any of
+    its variables is left unrestored or it does not hold ``n_tensors`` weights; the
+    checkpoint's optimizer slots are the only thing allowed to go unused."""
     status = model.load_weights(weights_prefix)
     status.expect_partial()  # optimizer slots are not part of an inference model
     status.assert_existing_objects_matched()
-    if len(model.weights) != N_MODEL_TENSORS:
-        raise ValueError(f"expected {N_MODEL_TENSORS} tensors, model has {len(model.weights)}")
+    if len(model.weights) != n_tensors:
+        raise ValueError(f"expected {n_tensors} tensors, model has {len(model.weights)}")
     return model
 
 
