@@ -27,20 +27,13 @@ from processing.audio import decode  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
 
 
-def downbeat_times(tempo_map: rhythm.TempoMap) -> np.ndarray:
-    """Seconds of every bar line of the map within its beats."""
-    n_beats = tempo_map.beat_times.size
-    starts = tempo_map.bar_starts(first_beat=0, until_beat=n_beats)
-    return tempo_map.beat_times[starts[(starts >= 0) & (starts < n_beats)]]
-
-
 def score(*, name: str, spectrogram, activations, reference_beats, reference_downbeats, baseline=None) -> tuple:
     started = time.perf_counter()
     tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
     elapsed = time.perf_counter() - started
     changes = int(np.count_nonzero(np.abs(np.diff(np.round(tempo_map.beat_bpms(), 4))) > 0)) + 1
     row = (mir_eval.beat.f_measure(reference_beats, tempo_map.beat_times),
-           mir_eval.beat.f_measure(reference_downbeats, downbeat_times(tempo_map)),
+           mir_eval.beat.f_measure(reference_downbeats, tempo_map.bar_line_times()),
            np.nan if baseline is None else mir_eval.beat.f_measure(reference_beats, baseline))
     print(f"{name:<36}{row[0]:>8.3f}{row[1]:>12.3f}{row[2]:>16.3f}{tempo_map.beats_per_bar:>7}{changes:>10}"
           f"{elapsed:>7.2f}", flush=True)

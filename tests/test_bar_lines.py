@@ -50,15 +50,10 @@ def chord_spectrogram(*, bar_times, n_frames):
     return spectrogram
 
 
-def bar_line_times(tempo_map):
-    starts = tempo_map.bar_starts(first_beat=0, until_beat=tempo_map.beat_times.size)
-    return tempo_map.beat_times[starts[(starts >= 0) & (starts < tempo_map.beat_times.size)]]
-
-
 def assert_bar_lines(tempo_map, true_bar_lines):
     """Every bar line of `tempo_map` is within TRACKING_TOLERANCE_S of a true one, and every
     true one within the map's beats has one."""
-    found = bar_line_times(tempo_map)
+    found = tempo_map.bar_line_times()
     true_bar_lines = np.asarray(true_bar_lines)
     covered = true_bar_lines[(true_bar_lines >= tempo_map.beat_times[0] - TRACKING_TOLERANCE_S)
                              & (true_bar_lines <= tempo_map.beat_times[-1] + TRACKING_TOLERANCE_S)]

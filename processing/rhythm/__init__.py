@@ -90,6 +90,12 @@ class TempoMap:
         starts.extend(range(beat, max(until_beat, beat + 1), meter))
         return np.array(starts, dtype=int)
 
+    def bar_line_times(self) -> np.ndarray:
+        """Seconds of every bar line that falls on one of beat_times, increasing."""
+        n_beats = self.beat_times.size
+        starts = self.bar_starts(first_beat=0, until_beat=n_beats)
+        return self.beat_times[starts[(starts >= 0) & (starts < n_beats)]]
+
     def beat_bpms(self) -> np.ndarray:
         """(n_beats - 1,) tempo in BPM of each beat interval."""
         return 60.0 / np.diff(self.beat_times)
