@@ -119,6 +119,14 @@ def tom_features(*, activations: np.ndarray, onsets: np.ndarray) -> np.ndarray:
                             np.full(onsets.size, onsets.size / minutes)])
 
 
+def neighbours_within(*, times: np.ndarray, window_s: float) -> np.ndarray:
+    """For each of `times` ((n,) s, increasing), how many of the others lie less than
+    `window_s` seconds away: (n,) int. A ride keeps time, so its hits have many."""
+    times = np.asarray(times, dtype=float)
+    return (np.searchsorted(times, times + window_s, side="left")
+            - np.searchsorted(times, times - window_s, side="right") - 1)
+
+
 def cymbal_features(*, envelope_db: np.ndarray, activations: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     """CYMBAL_FEATURES of each cymbal hit: (n, 6).
 
@@ -129,7 +137,7 @@ def cymbal_features(*, envelope_db: np.ndarray, activations: np.ndarray, onsets:
     if onsets.size == 0:
         return np.zeros((0, len(CYMBAL_FEATURES)))
     decay = lanes.cymbal_decay_db(envelope_db=envelope_db, onsets=onsets)
-    neighbours = np.sum(np.abs(onsets[:, None] - onsets[None, :]) < TIMEKEEPING_S, axis=1) - 1
+    neighbours = neighbours_within(times=onsets, window_s=TIMEKEEPING_S)
     minutes = max(len(activations) / FRAME_RATE / 60.0, EPSILON)
     return np.column_stack([decay, decay - np.median(decay), neighbours, np.full(onsets.size, onsets.size / minutes),
                             _at(activations[:, CY], onsets), _at(activations[:, BD], onsets)])

@@ -47,11 +47,8 @@ def accents_to_left_cymbal(*, hits: list[Hit], window_s: float = hit_model.TIMEK
     """`hits` with each ride that has no other ride within window_s seconds moved to the left
     cymbal (LC): a ride keeps time, so a lone one is an accent cymbal (china, splash)."""
     rides = np.array(sorted(hit.time_s for hit in hits if hit.lane == Lane.RIDE))
-
-    def alone(time: float) -> bool:
-        return int(np.sum(np.abs(rides - time) < window_s)) <= 1
-
-    return [replace(hit, lane=Lane.LEFT_CRASH) if hit.lane == Lane.RIDE and alone(hit.time_s) else hit
+    lone = set(rides[hit_model.neighbours_within(times=rides, window_s=window_s) == 0].tolist())
+    return [replace(hit, lane=Lane.LEFT_CRASH) if hit.lane == Lane.RIDE and hit.time_s in lone else hit
             for hit in hits]
 
 
