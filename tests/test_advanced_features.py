@@ -1,20 +1,15 @@
 """The `advanced-features` track: its fitted tom model, its file, and its command-line flag."""
 
 import shutil
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.lanes import Lane
 from processing.transcription.adtof import hit_model
 from processing.weights import MissingWeightsError
+from tests.cli import convert_master_chart
 
-ROOT = Path(__file__).resolve().parents[1]
 FPS = 100
 TOM_LANES = (Lane.HIGH_TOM, Lane.LOW_TOM, Lane.FLOOR_TOM)
 
@@ -56,11 +51,7 @@ def test_the_model_loads_from_its_file_and_a_missing_file_says_so(tmp_path):
 
 def test_use_advanced_features_converts_the_test_song(groove_file, tmp_path):
     path, groove = groove_file
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "convert", str(path), "--use-advanced-features",
-                             "--title", "Flag", "--out", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
-    chart = parse_dtx(text=decode_dtx_bytes(zipfile.ZipFile(tmp_path / "Flag.zip").read("Flag/master.dtx")))
+    chart = convert_master_chart(path, "--use-advanced-features", title="Flag", out=tmp_path)
     assert "advanced-features" in chart.headers["COMMENT"]
     kicks = np.array(chart.note_times(Lane.BASS_DRUM))
     assert len(kicks) and np.abs(kicks[:, None] - groove.hits[Lane.BASS_DRUM][None, :]).min(axis=1).max() < 0.03

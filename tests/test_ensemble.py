@@ -1,23 +1,18 @@
 """The `ensemble` track: the CRNN folds load from the model folder and hear the kicks of a song
 rendered from CC0 one-shots, a missing fold file is named, and its command-line flag converts."""
 
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
 import mir_eval
 import numpy as np
 import pytest
 
 from processing.audio import DecodedAudio
-from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.lanes import Lane
 from processing.transcription.adtof import crnn, ensemble, features, peaks
 from processing.weights import MissingWeightsError
+from tests.cli import convert_master_chart
 from tests.conftest import SHARED_MODELS
 
-ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE_S = 0.030
 CRNN_THRESHOLD = 0.23  # upstream's peak-picking threshold for the crnn-ADTOF models
 
@@ -53,11 +48,7 @@ def test_a_missing_crnn_file_is_named(tmp_path, monkeypatch):
 
 def test_use_ensemble_converts_the_test_song(groove_file, tmp_path):
     path, groove = groove_file
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "convert", str(path), "--use-ensemble",
-                             "--title", "Flag", "--out", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
-    chart = parse_dtx(text=decode_dtx_bytes(zipfile.ZipFile(tmp_path / "Flag.zip").read("Flag/master.dtx")))
+    chart = convert_master_chart(path, "--use-ensemble", title="Flag", out=tmp_path)
     assert "ensemble" in chart.headers["COMMENT"]
     kicks = np.array(chart.note_times(Lane.BASS_DRUM))
     assert len(kicks) and np.abs(kicks[:, None] - groove.hits[Lane.BASS_DRUM][None, :]).min(axis=1).max() < 0.03

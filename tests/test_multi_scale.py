@@ -1,20 +1,15 @@
 """The `multi-scale` track: stretched views brought back to the song's time, and its flag."""
 
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.lanes import Lane
 from processing.transcription.adtof import multi_scale, peaks, track
 from tests.audio_fixtures import render_groove
+from tests.cli import convert_master_chart
 from tests.conftest import SHARED_MODELS
 
-ROOT = Path(__file__).resolve().parents[1]
 KICK = 0
 
 
@@ -35,11 +30,7 @@ def test_a_stretched_view_finds_the_kicks_where_the_song_has_them(stretch):
 
 def test_use_multi_scale_converts_the_test_song(groove_file, tmp_path):
     path, groove = groove_file
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "convert", str(path), "--use-multi-scale",
-                             "--title", "Scales", "--out", str(tmp_path)], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    chart = parse_dtx(text=decode_dtx_bytes(zipfile.ZipFile(tmp_path / "Scales.zip").read("Scales/master.dtx")))
+    chart = convert_master_chart(path, "--use-multi-scale", title="Scales", out=tmp_path)
     assert "multi-scale" in chart.headers["COMMENT"]
     kicks = np.array(chart.note_times(Lane.BASS_DRUM))
     truth = groove.hits[Lane.BASS_DRUM]

@@ -1,16 +1,11 @@
 """The `rock-ultimate` track: double bass on two pedals, accent cymbals on the left, and its flag."""
 
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
-from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.lanes import Lane
 from processing.transcription.adtof import rock_ultimate
 from processing.transcription.base import Hit
+from tests.cli import convert_master_chart
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _lanes(hits):
@@ -38,11 +33,7 @@ def test_a_lone_ride_is_an_accent_cymbal_and_a_ride_keeping_time_stays():
 
 def test_use_rock_ultimate_converts_the_test_song(groove_file, tmp_path):
     path, groove = groove_file
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "convert", str(path), "--use-rock-ultimate",
-                             "--title", "Rock", "--out", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
-    chart = parse_dtx(text=decode_dtx_bytes(zipfile.ZipFile(tmp_path / "Rock.zip").read("Rock/master.dtx")))
+    chart = convert_master_chart(path, "--use-rock-ultimate", title="Rock", out=tmp_path)
     assert "rock-ultimate" in chart.headers["COMMENT"]
     assert len(chart.note_times(Lane.BASS_DRUM)) >= 0.9 * len(groove.hits[Lane.BASS_DRUM])
     assert chart.note_times(Lane.LEFT_BASS_DRUM) == [], "a 120 BPM rock groove has no double bass"
