@@ -59,8 +59,10 @@ BACKBONE_WEIGHT = 1.0
 # log-likelihood, which overstates the evidence because neighbouring sixteenths and classes
 # are far from independent; CUE_WEIGHTS weigh the columns of downbeat_cues, in nats per unit.
 # Fitted on 45 train renders (popular styles), from DRUM_WEIGHT 0.5 and the harmonic cue
-# alone at 1.0: mean downbeat F 0.702 -> 0.734 there, 0.828 -> 0.861 on the 31 test renders.
-# A tom fill before the bar line earned no weight.
+# alone at 1.0: mean downbeat F 0.702 -> 0.734 there, 0.828 -> 0.861 on the 31 test renders
+# (with drum_tempo.BEAT_WEIGHTS' later hi-hat and cymbal weights, the same fit gives these
+# weights again and 0.763 / 0.900). A tom fill before the bar line earned no weight; the cue
+# stays so that a refit can weigh it.
 DRUM_WEIGHT = 0.3
 CUES = ("harmonic", "bass", "crash", "fill")
 CUE_WEIGHTS = np.array([1.0, 0.25, 3.0, 0.0])
