@@ -57,7 +57,7 @@ TRACKS: dict[str, Track] = {
             "three CRNN folds, weighted per class by weights fitted on labelled Groove renders (hi-hat 0.65 / 0.35, "
             "cymbals 0.9 / 0.1, the Frame_RNN alone elsewhere). Held-out renders: pooled F 0.72 "
             "(advanced-features 0.73); development songs: pooled F 0.76, lanes pooled 0.71, lane mean F 0.42. "
-            "About 11 s more than ADTOF on a 4-minute song. Weights: as ADTOF, plus the CRNN folds (GPL-3.0).",
+            "About 6 s more than ADTOF on a 4-minute song. Weights: as ADTOF, plus the CRNN folds (GPL-3.0).",
             transcribe=adtof_ensemble.transcribe,
             defaults={"thresholds": adtof_ensemble.THRESHOLDS},
             weights=(ADTOF_FRAME_RNN, ADTOF_CRNN),
