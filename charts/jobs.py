@@ -127,4 +127,6 @@ def _timed_out(job: Job | None, error: BaseException | None) -> bool:
 
 
 def _duration_text(seconds: float) -> str:
-    return f"{seconds / 60:g} minutes" if seconds >= 120 else f"{seconds:g} seconds"
+    if seconds >= 120:
+        return f"{seconds / 60:g} minutes"
+    return "1 second" if seconds == 1 else f"{seconds:g} seconds"
