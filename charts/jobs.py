@@ -87,7 +87,14 @@ def process_chart_version(version_id: int) -> None:
 
 
 def _record_progress(*, version: ChartVersion, stage: str, fraction: float) -> None:
-    """Progress is only shown: while the database is away the job goes on without recording it."""
+    """Progress is only shown: while the database is away the job goes on without recording it.
+
+    A job past its time limit stops here. RQ's alarm raises its JobTimeoutException wherever
+    the interpreter is when the signal lands; in a finalizer (TensorFlow's `__del__`s run
+    during garbage collection) Python ignores the exception, and the job would run on."""
+    job = get_current_job()
+    if _past_time_limit(job):
+        raise JobTimeoutException(f"Task exceeded maximum timeout value ({job.timeout} seconds)")
     try:
         services.chart_version_record_progress(version=version, stage=stage, progress=fraction)
     except TRANSIENT_ERRORS as error:
@@ -118,8 +125,10 @@ def on_job_failure(job: Job, connection, exc_type, exc_value, traceback) -> None
 def _timed_out(job: Job | None, error: BaseException | None) -> bool:
     """Whether the job ended by its time limit. The timeout's signal can land inside library
     code (numba, TensorFlow) that wraps it in an error of its own, so the clock decides too."""
-    if any(isinstance(cause, JobTimeoutException) for cause in error_chain(error)):
-        return True
+    return any(isinstance(cause, JobTimeoutException) for cause in error_chain(error)) or _past_time_limit(job)
+
+
+def _past_time_limit(job: Job | None) -> bool:
     if job is None or not job.timeout or job.started_at is None:
         return False
     elapsed = (datetime.now(timezone.utc) - job.started_at.replace(tzinfo=timezone.utc)).total_seconds()

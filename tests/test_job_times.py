@@ -64,14 +64,15 @@ def test_without_history_the_time_left_scales_the_time_spent_by_the_progress(log
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_estimates_from_the_last_one_and_the_chart_page_shows_where_its_time_went(
-        logged_in_client, groove_file, start_worker):
+        logged_in_client, groove_file, long_groove, start_worker):
     start_worker()
     first = wait_for(upload(logged_in_client, groove_file[0], track="adtof"), lambda v: v.is_finished)
     assert first.status == ChartVersion.Status.DONE, first.error_message
     assert set(first.stage_seconds) >= {timing.DECODE, timing.TRANSCRIBE, timing.LANES, timing.ENCODE_BGM,
                                         timing.PACKAGE}
 
-    second = upload(logged_in_client, groove_file[0], track="adtof")
+    # A 4-minute song, so that the second job runs long enough to be watched on a fast machine too.
+    second = upload(logged_in_client, long_groove, track="adtof")
     seen_time_left = False
     deadline = time.monotonic() + 120
     while not seen_time_left and time.monotonic() < deadline:
@@ -83,7 +84,8 @@ def test_a_job_estimates_from_the_last_one_and_the_chart_page_shows_where_its_ti
         time.sleep(0.05)
     assert seen_time_left, "the running job's status never showed the time left"
     second = wait_for(second, lambda v: v.is_finished)
-    assert second.expected_seconds == pytest.approx(first.conversion_seconds, rel=0.01)
+    assert second.expected_seconds == pytest.approx(
+        first.conversion_seconds / first.duration_s * second.duration_s, rel=0.01), "the first job's pace"
 
     page = logged_in_client.get(reverse("chart-version-detail", args=[first.pk])).content.decode()
     assert 'data-role="conversion-time"' in page and "Where the time went" in page

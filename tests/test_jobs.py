@@ -5,9 +5,13 @@ import os
 import signal
 import subprocess
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import django_rq
 import pytest
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
 
 from charts import jobs, services
 from charts.models import ChartVersion
@@ -80,9 +84,25 @@ def test_timeout_fails_with_a_message(logged_in_client, long_groove, run_worker,
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_job_past_its_time_limit_stops_at_its_next_progress_report(logged_in_client, groove_file):
+    """Without RQ's alarm (run here in this process): the alarm's exception is lost when it lands
+    in a finalizer, and the progress reports are the job's own check."""
+    version = upload(logged_in_client, groove_file[0])
+    job = Job.fetch(version.rq_job_id, connection=django_rq.get_connection())
+    job.started_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=job.timeout + 1)
+    with pytest.raises(JobTimeoutException):
+        job.perform()
+    jobs.on_job_failure(job, job.connection, JobTimeoutException, None, None)
+    version.refresh_from_db()
+    assert version.status == ChartVersion.Status.FAILED
+    assert f"took longer than its time limit ({job.timeout // 60:g} minutes)" in version.error_message
+    assert version.stage == ChartVersion.Stage.DECODING, "it stopped at the first report, before decoding"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_fails_the_version_it_was_running(logged_in_client, long_groove, start_worker):
     """Without anyone opening the page: the other worker's reconciler finds the lapsed heartbeat."""
-    version = upload(logged_in_client, long_groove)
+    version = upload(logged_in_client, long_groove, track="adtof")
     doomed = start_worker(A2D_WORKER_HEARTBEAT_S="1", A2D_RECONCILE_EVERY_S="1")
     wait_for(version, lambda v: v.status == ChartVersion.Status.RUNNING)
     assert not _python_children(doomed.pid), "the job runs in the worker itself (no work horse): its models stay loaded"
@@ -99,7 +119,7 @@ def test_a_killed_worker_fails_the_version_it_was_running(logged_in_client, long
 @pytest.mark.django_db(transaction=True)
 def test_a_running_job_is_not_taken_for_lost(logged_in_client, long_groove, start_worker):
     """The heartbeat thread keeps a long job alive well past three beats while the reconciler runs every second."""
-    version = upload(logged_in_client, long_groove)
+    version = upload(logged_in_client, long_groove, track="adtof")
     start_worker(A2D_WORKER_HEARTBEAT_S="1", A2D_RECONCILE_EVERY_S="1")
     version = wait_for(version, lambda v: v.is_finished)
     assert version.status == ChartVersion.Status.DONE, version.error_message
