@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -148,11 +149,18 @@ def remote_separation_geometry() -> SegmentGeometry:
     return SegmentGeometry(**json.loads(_request(path=SEPARATION_PATH)))
 
 
-def remote_separate_segment(*, samples: np.ndarray, stems: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Spleeter's overlap-added output per stem, each (L, 2) float32, for one segment's samples (L, 2)."""
-    separated = decode_arrays(_request(path=f"{SEPARATION_PATH}?stems={','.join(stems)}",
-                                       data=encode_array(samples.astype(np.float32))))
-    if set(separated) != set(stems) or any(array.shape != samples.shape for array in separated.values()):
-        raise ModelServiceError(f"The model service at {service_url()} answered stems {sorted(separated)} "
-                                f"that do not match the request for {list(stems)}.")
-    return separated
+def remote_separate_segment(*, samples: np.ndarray, groups: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], np.ndarray]:
+    """Spleeter's overlap-added output per group of stems (their sum), each (L, 2) float32, for
+    one segment's samples (L, 2); see `processing.separation._Model.run`."""
+    query = urlencode([("mix", separation_group_key(group)) for group in groups])
+    separated = decode_arrays(_request(path=f"{SEPARATION_PATH}?{query}", data=encode_array(samples.astype(np.float32))))
+    wanted = {separation_group_key(group): group for group in groups}
+    if set(separated) != set(wanted) or any(array.shape != samples.shape for array in separated.values()):
+        raise ModelServiceError(f"The model service at {service_url()} answered mixes {sorted(separated)} "
+                                f"that do not match the request for {sorted(wanted)}.")
+    return {wanted[key]: array for key, array in separated.items()}
+
+
+def separation_group_key(group: tuple[str, ...]) -> str:
+    """A group of stems as the separation endpoint names it: "bass,vocals,other"."""
+    return ",".join(group)

@@ -12,9 +12,9 @@ Endpoints:
 - POST /v1/drum-activations: body (frames, 84) float32 .npy, the log-filterbank features;
   answers (frames, 5) float32 .npy, the Frame_RNN's activations.
 - GET /v1/separation: the segment geometry, {"frame_step", "pad_frames", "block_frames"}.
-- POST /v1/separation?stems=drums,bass: body (L, 2) float32 .npy, one segment's samples cut as
-  `processing.separation` cuts them (GET /v1/separation); answers an .npz with one (L, 2)
-  float32 array per stem.
+- POST /v1/separation?mix=drums&mix=bass,vocals,other: body (L, 2) float32 .npy, one segment's
+  samples cut as `processing.separation` cuts them (GET /v1/separation); answers an .npz with
+  one (L, 2) float32 array per mix, the sum of its stems, named as asked.
 
 A small WSGI app rather than a model server (TF Serving, Triton): both networks need code
 around them (the Frame_RNN's compiled recurrent part, Spleeter's segment graph) that a
@@ -157,16 +157,17 @@ class ModelService:
     def _separation(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self._spleeter is None:
             return self._unavailable(SPLEETER_MODEL, start_response)
-        stems = tuple(parse_qs(environ.get("QUERY_STRING", "")).get("stems", [""])[0].split(","))
-        unknown = set(stems) - set(separation.STEMS)
-        if unknown:
+        keys = parse_qs(environ.get("QUERY_STRING", "")).get("mix", [])
+        groups = {key: tuple(key.split(",")) for key in keys}
+        unknown = {stem for group in groups.values() for stem in group} - set(separation.STEMS)
+        if not groups or unknown:
             raise BadRequest(f"unknown stems {sorted(unknown)}; the model gives {', '.join(separation.STEMS)}")
         samples = _read_array(environ)
         if samples.ndim != 2 or samples.shape[1] != 2 or not len(samples):
             raise BadRequest(f"samples must be (L, 2) with L > 0, got {samples.shape}")
         with self._locks[SPLEETER_MODEL]:
-            separated = self._spleeter.run(samples=samples.astype(np.float32), stems=stems)
-        return _npy(start_response, encode_arrays(separated))
+            separated = self._spleeter.run(samples=samples.astype(np.float32), groups=tuple(groups.values()))
+        return _npy(start_response, encode_arrays({key: separated[group] for key, group in groups.items()}))
 
 
 def _read_array(environ: dict[str, Any]) -> np.ndarray:

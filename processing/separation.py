@@ -12,6 +12,12 @@ share three frames' worth of samples, 70 ms, where their windowed frames add up)
 result equals Spleeter's whole-song output to float rounding, with no seams to hide and
 no audio computed twice.
 
+Only the four U-Nets run in TensorFlow. The spectrogram, the masks and the way back to audio
+are Spleeter's arithmetic done here in NumPy, for two reasons: TensorFlow's inverse FFT took
+half of a segment's time (four 75 ms transforms against 0.2 s of U-Nets on this machine's
+two cores), and a mix of stems (the drum-less backing track) needs one inverse transform of
+its summed masks, not one per stem, since the transform is linear.
+
 The TensorFlow graph and session are built once per process (per model folder) and reused
 for every segment and every call: building them and restoring 150 MB of weights costs
 seconds, which a worker should pay once, not per song.
@@ -36,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.fft
 
 from processing import inference
 from processing.audio import SAMPLE_RATE  # Spleeter's models work at the pipeline's rate
@@ -51,6 +58,12 @@ REQUIRED_FILES = ("checkpoint", "model.index", "model.meta", ".probe")
 DATA_SHARD = re.compile(r"^model\.data-\d{5}-of-(\d{5})$")
 FETCH_HINT = "run `python manage.py fetch_models` on a machine that can reach GitHub"
 
+# Spleeter's own constants (spleeter.model.EstimatorSpecBuilder): what keeps a mask finite where
+# every stem is silent, and the gain that makes its Hann windows, applied on the way in and on
+# the way out, overlap-add to one at a hop of a quarter frame.
+MASK_EPSILON = 1e-10
+WINDOW_COMPENSATION_FACTOR = 2.0 / 3.0
+
 # Blocks of 512 spectrogram frames (11.9 s) per segment. With the full-size model one
 # block's activations take about 0.35 GB above the 0.8 GB that TensorFlow and the weights
 # hold, and each further block adds as much again; on CPU two blocks per run were no
@@ -58,6 +71,8 @@ FETCH_HINT = "run `python manage.py fetch_models` on a machine that can reach Gi
 SEGMENT_BLOCKS = 1
 
 ProgressCallback = Callable[[float], None]
+# Stems whose sum is wanted as one waveform, e.g. ("bass", "vocals", "other") for the backing track.
+StemGroup = tuple[str, ...]
 
 logger = logging.getLogger(__name__)
 
@@ -68,22 +83,73 @@ class ModelMissingError(PipelineError):
 
 @dataclass(frozen=True)
 class _Model:
-    """A restored Spleeter graph.
+    """A restored Spleeter model: its U-Nets in a TensorFlow session, the rest in NumPy.
 
-    Feed `samples` (L, 2) float32 with L = (block_frames * k + pad_frames) * frame_step:
-    the audio under k consecutive blocks of spectrogram frames. Fetch `outputs`: stem name
-    -> (L, 2) float32, that audio's windowed frames overlap-added, not yet summed with the
-    frames of neighbouring segments.
+    `run` takes samples (L, 2) float32 with L = (block_frames * k + pad_frames) * frame_step:
+    the audio under k consecutive blocks of spectrogram frames.
     """
 
     session: Any  # tf.compat.v1.Session
-    samples: Any  # placeholder, shape (None, 2)
-    outputs: dict[str, Any]  # stem -> tensor, shape (None, 2)
+    spectrogram: Any  # placeholder, shape (blocks, block_frames, bins, 2): the mix's magnitudes
+    estimates: dict[str, Any]  # stem -> tensor of the spectrogram's shape: the U-Net's magnitudes
     geometry: SegmentGeometry
+    frame_length: int  # samples per STFT frame (4096)
+    bins: int  # the frequency bins the U-Nets see (1024, up to 11 kHz); the masks are 0 above
 
-    def run(self, *, samples: np.ndarray, stems: tuple[str, ...]) -> dict[str, np.ndarray]:
-        """{stem: (L, 2) float32} for one segment's `samples` (L, 2), as the class docstring says."""
-        return self.session.run({stem: self.outputs[stem] for stem in stems}, {self.samples: samples})
+    def run(self, *, samples: np.ndarray, groups: tuple[StemGroup, ...]) -> dict[StemGroup, np.ndarray]:
+        """{group: (L, 2) float32} for one segment's `samples` (L, 2): the sum of the group's
+        stems, as Spleeter computes each stem (soft masks of the U-Nets' squared magnitudes on the
+        mix's STFT), its frames overlap-added but not yet summed with those of neighbouring segments."""
+        step, blocks_of = self.geometry.frame_step, self.geometry.block_frames
+        spectrum = stft(samples=samples, frame_length=self.frame_length, frame_step=step)
+        n_frames = spectrum.shape[0]
+        n_blocks = -(-n_frames // blocks_of)
+        magnitude = np.zeros((n_blocks * blocks_of, self.bins, samples.shape[1]), dtype=np.float32)
+        magnitude[:n_frames] = np.abs(spectrum[:, : self.bins])
+        estimated = self.session.run(self.estimates, {
+            self.spectrogram: magnitude.reshape(n_blocks, blocks_of, self.bins, -1)})
+        power = {stem: np.square(estimate.reshape(magnitude.shape)[:n_frames]) for stem, estimate in estimated.items()}
+        total = sum(power.values()) + MASK_EPSILON
+        separated = {}
+        for group in groups:
+            mask = (sum(power[stem] for stem in group) + MASK_EPSILON * len(group) / len(power)) / total
+            masked = np.zeros_like(spectrum)
+            masked[:, : self.bins] = spectrum[:, : self.bins] * mask
+            separated[group] = inverse_stft(spectrum=masked, frame_length=self.frame_length, frame_step=step)
+        return separated
+
+
+def stft(*, samples: np.ndarray, frame_length: int, frame_step: int) -> np.ndarray:
+    """The short-time Fourier transform of (L, channels) float32 `samples` as Spleeter takes it
+    (tf.signal.stft: periodic Hann window, no padding): (frames, frame_length // 2 + 1,
+    channels) complex64, frames = 1 + (L - frame_length) // frame_step."""
+    frames = np.lib.stride_tricks.sliding_window_view(samples, frame_length, axis=0)[::frame_step]
+    spectrum = scipy.fft.rfft(frames * _hann_window(frame_length), axis=-1, workers=-1)  # (frames, channels, bins)
+    return spectrum.transpose(0, 2, 1)
+
+
+def inverse_stft(*, spectrum: np.ndarray, frame_length: int, frame_step: int) -> np.ndarray:
+    """(frames, frame_length // 2 + 1, channels) complex `spectrum` back to (L, channels)
+    float32 samples, L = (frames - 1) * frame_step + frame_length, as Spleeter does it
+    (tf.signal.inverse_stft with the analysis window, times WINDOW_COMPENSATION_FACTOR):
+    every frame's windowed inverse transform overlap-added. frame_length must be a
+    multiple of frame_step."""
+    n_frames, _, channels = spectrum.shape
+    hops = frame_length // frame_step
+    frames = scipy.fft.irfft(spectrum, n=frame_length, axis=1, workers=-1).astype(np.float32, copy=False)
+    frames *= (_hann_window(frame_length) * WINDOW_COMPENSATION_FACTOR)[:, None]
+    # Frame j's k-th hop of samples lands on output hop j + k.
+    pieces = frames.reshape(n_frames, hops, frame_step, channels)
+    joined = np.zeros((n_frames - 1 + hops, frame_step, channels), dtype=np.float32)
+    for k in range(hops):
+        joined[k : k + n_frames] += pieces[:, k]
+    return joined.reshape(-1, channels)
+
+
+@functools.lru_cache(maxsize=4)
+def _hann_window(length: int) -> np.ndarray:
+    """The periodic Hann window of `length` samples (tf.signal.hann_window(periodic=True)), float32."""
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / length)).astype(np.float32)
 
 
 def model_folder(*, model_dir: Path) -> Path:
@@ -188,19 +254,17 @@ def _conv_n_filters(*, checkpoint_prefix: str) -> list[int]:
 
 
 def _build_model(*, folder: str) -> _Model:
-    """Build Spleeter's prediction graph on a segment's samples and restore the checkpoint.
+    """Build Spleeter's four U-Nets on a placeholder for the mix's magnitudes and restore the checkpoint.
 
-    Spleeter's own graph computes the spectrogram of a zero-padded waveform and crops its
-    output; here the spectrogram frames come from the samples fed (no padding: the caller
-    feeds real neighbouring audio) and the output keeps every overlap-added sample, so that
-    segments add up to the whole-song result. Between those two ends it is Spleeter's
-    EstimatorSpecBuilder, unchanged.
+    Spleeter's EstimatorSpecBuilder applies the same model function to its spectrogram, so
+    the variables have the checkpoint's names; the STFT, the masks and the inverse STFT around
+    it are `_Model.run`'s.
     """
     # Spleeter reads MODEL_PATH once, when it is first imported. Paths are passed absolute
     # below, so this only keeps any other Spleeter use in the process on the same folder.
     os.environ.setdefault("MODEL_PATH", str(Path(folder).parent))
     import tensorflow as tf
-    from spleeter.model import EstimatorSpecBuilder
+    from spleeter.model import get_model_function
     from spleeter.utils.configuration import load_configuration
 
     checkpoint_prefix = tf.train.latest_checkpoint(folder)
@@ -208,35 +272,28 @@ def _build_model(*, folder: str) -> _Model:
         raise ModelMissingError(f"No checkpoint named in {Path(folder) / 'checkpoint'}; {FETCH_HINT}.")
     params = load_configuration(f"spleeter:{MODEL_NAME}")
     params["model"]["params"]["conv_n_filters"] = _conv_n_filters(checkpoint_prefix=checkpoint_prefix)
+    if params["mask_extension"] != "zeros" or params["separation_exponent"] != 2:
+        raise ValueError(f"Spleeter's {MODEL_NAME} configuration changed: masks are computed for "
+                         "zeros above the model's bins and squared magnitudes")
     frame_length, frame_step = params["frame_length"], params["frame_step"]
-    window = functools.partial(tf.signal.hann_window, periodic=True)  # as Spleeter's
     graph = tf.Graph()
     with graph.as_default():
-        samples = tf.compat.v1.placeholder(tf.float32, shape=(None, params["n_channels"]), name="samples")
-        # (frames, bins, channels), the layout Spleeter's builder expects.
-        stft = tf.transpose(
-            tf.signal.stft(tf.transpose(samples), frame_length, frame_step, window_fn=window), perm=[1, 2, 0]
-        )
-        builder = EstimatorSpecBuilder({f"{params['mix_name']}_stft": stft}, params)
-        outputs = {
-            stem: tf.transpose(
-                tf.signal.inverse_stft(
-                    tf.transpose(builder.masked_stfts[stem], perm=[2, 0, 1]), frame_length, frame_step, window_fn=window
-                )
-                * EstimatorSpecBuilder.WINDOW_COMPENSATION_FACTOR
-            )
-            for stem in STEMS
-        }
+        spectrogram = tf.compat.v1.placeholder(
+            tf.float32, shape=(None, params["T"], params["F"], params["n_channels"]), name="spectrogram")
+        apply_model = get_model_function(params["model"]["type"])
+        estimates = apply_model(spectrogram, params["instrument_list"], params["model"]["params"])
         session = tf.compat.v1.Session(graph=graph)
         tf.compat.v1.train.Saver().restore(session, checkpoint_prefix)
     # Nothing may add ops later: a growing graph would be a memory leak across songs.
     graph.finalize()
     return _Model(
         session=session,
-        samples=samples,
-        outputs=outputs,
+        spectrogram=spectrogram,
+        estimates={stem: estimates[f"{stem}_spectrogram"] for stem in STEMS},
         geometry=SegmentGeometry(frame_step=frame_step, pad_frames=frame_length // frame_step - 1,
                                  block_frames=params["T"]),
+        frame_length=frame_length,
+        bins=params["F"],
     )
 
 
@@ -330,7 +387,7 @@ class Separator:
             block_frames=geometry.block_frames,
             blocks=self._segment_blocks,
         )
-        wanted = tuple(sorted({stem for stems in mixes.values() for stem in stems}))
+        groups = tuple(dict.fromkeys(tuple(stems) for stems in mixes.values()))
         outputs = {name: np.zeros((channels, n_samples), dtype=np.float32) for name in mixes}
         for first, last in ranges:
             # The samples under frames [first, last): they start before the song for the
@@ -339,12 +396,11 @@ class Separator:
             piece = np.zeros((end - start, 2), dtype=np.float32)
             inside = slice(max(start, 0), min(end, n_samples))
             piece[inside.start - start : inside.stop - start] = audio[:, inside].T  # mono fills both
-            separated = run(samples=piece, stems=wanted)
+            separated = run(samples=piece, groups=groups)
             for name, stems in mixes.items():
-                for stem in stems:
-                    estimate = separated[stem][inside.start - start : inside.stop - start].T
-                    # Mono input went in as two identical channels; average them back.
-                    outputs[name][:, inside] += estimate if channels == 2 else estimate.mean(axis=0, keepdims=True)
+                estimate = separated[tuple(stems)][inside.start - start : inside.stop - start].T
+                # Mono input went in as two identical channels; average them back.
+                outputs[name][:, inside] += estimate if channels == 2 else estimate.mean(axis=0, keepdims=True)
             if on_progress is not None:
                 on_progress(min(end, n_samples) / n_samples)
         return outputs

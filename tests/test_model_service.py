@@ -112,7 +112,7 @@ def test_the_service_refuses_what_is_not_a_plain_array(service):
     assert status == 400  # object arrays need pickle, which the service never reads
     status, body = post(url + "/v1/drum-activations", encode_array(np.zeros((10, 12), np.float32)))
     assert status == 400 and b"(frames, 84)" in body
-    status, body = post(url + "/v1/separation?stems=drums,piano", encode_array(np.zeros((4096, 2), np.float32)))
+    status, body = post(url + "/v1/separation?mix=drums,piano", encode_array(np.zeros((4096, 2), np.float32)))
     assert status == 400 and b"piano" in body
 
 
