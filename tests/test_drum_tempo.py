@@ -110,3 +110,20 @@ def test_short_and_silent_inputs():
     first, lengths = bar_tracking.track_bars(beat_times=np.array([0.5]),
                                              drum_activations=np.zeros((100, 5)))
     assert first == 0 and lengths.tolist() == [4]
+
+
+def test_a_silent_intro_before_a_soft_pickup_gets_the_drums_grid():
+    """Soft drums (under the gate) a beat before the first loud one do not hide the silent
+    intro before them: the intro's drifting beats are replaced by the drums' grid."""
+    period, drums_in = 0.5, 20.0
+    activation = np.zeros(3000)
+    for time in drums_in + period * np.arange(18):
+        activation[int(round(time * 100))] = 0.9
+    for time in (drums_in - 2 * period, drums_in - period):  # the pickup
+        activation[int(round(time * 100))] = 0.1
+    drifting = 0.2 + 0.493 * np.arange(40)  # a tracker that followed nothing through the intro
+    tracked = np.concatenate([drifting[drifting < drums_in - 0.3], drums_in + period * np.arange(18)])
+    steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
+    grid = drums_in - period * np.arange(int(drums_in / period), 0, -1)
+    intro = steadied[steadied < drums_in]
+    assert intro.size == grid.size and np.abs(intro - grid).max() < 0.01
