@@ -81,6 +81,17 @@ def answers(url: str) -> bool:
         return False
 
 
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM each process, then wait for it (killing one that takes over 30 s)."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 class Visitor:
     """One user's browser at its own address (behind the proxy that sets X-Real-IP): a
     cookie jar, CSRF tokens read from the pages."""
@@ -116,9 +127,9 @@ class Visitor:
         if status != 302:
             raise SystemExit(f"{username} could not log in ({status})")
 
-    def upload(self, song: Path) -> tuple[int, str]:
+    def upload(self, song: Path, *, track: str = "spectral", bgm: str = "original") -> tuple[int, str]:
         boundary = uuid.uuid4().hex
-        fields = {"csrfmiddlewaretoken": self.cookie("csrftoken"), "track": "spectral", "bgm": "original"}
+        fields = {"csrfmiddlewaretoken": self.cookie("csrftoken"), "track": track, "bgm": bgm}
         parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
                  for name, value in fields.items()]
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; filename="{song.name}"\r\n'
@@ -259,13 +270,7 @@ def main() -> None:
         (work / "load.json").write_text(json.dumps(report, indent=2))
         print(json.dumps(report, indent=2))
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
         logs.close()
 
 
