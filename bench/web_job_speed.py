@@ -3,8 +3,8 @@
 Starts what `make run` starts (a private redis-server, one RQ worker, the web server on a
 fresh SQLite database), logs a user in, and for each way (the original mix as BGM; the
 drum-less backing track) uploads a 4-minute song JOBS + 1 times, one after the other. Each
-upload is timed from the POST until the version reads done, as the chart page would show it
-(polled every POLL_S); the first upload of the first way also builds the worker's models.
+upload is timed from the POST until the version's row reads done (polled every POLL_S), which
+is what the chart page shows; the first upload of the first way also builds the worker's models.
 Uses a random-weight full-size Spleeter checkpoint (the released model's compute) and the real
 Frame_RNN, as bench/job_speed.py does, and the default track.
 
@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES)
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1: the first upload only builds the models")
 
     work = args.work_dir.resolve()
     model_dir, wav = prepare_job_folder(work_dir=work, minutes=args.minutes)

@@ -129,7 +129,8 @@ def _timed_out(job: Job | None, error: BaseException | None) -> bool:
 
 
 def _past_time_limit(job: Job | None) -> bool:
-    if job is None or not job.timeout or job.started_at is None:
+    """Whether `job` has run longer than its time limit; a job with no limit (RQ's -1) never has."""
+    if job is None or job.timeout is None or job.timeout <= 0 or job.started_at is None:
         return False
     elapsed = (datetime.now(timezone.utc) - job.started_at.replace(tzinfo=timezone.utc)).total_seconds()
     return elapsed >= job.timeout

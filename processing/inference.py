@@ -131,6 +131,10 @@ def remote_drum_activations(*, features: np.ndarray) -> np.ndarray:
     return activations
 
 
+# Stems whose sum is wanted as one waveform, e.g. ("bass", "vocals", "other") for the backing track.
+StemGroup = tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class SegmentGeometry:
     """How Spleeter's graph cuts samples into spectrogram frames (see `processing.separation`).
@@ -149,11 +153,12 @@ def remote_separation_geometry() -> SegmentGeometry:
     return SegmentGeometry(**json.loads(_request(path=SEPARATION_PATH)))
 
 
-def remote_separate_segment(*, samples: np.ndarray, groups: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], np.ndarray]:
+def remote_separate_segment(*, samples: np.ndarray, groups: tuple[StemGroup, ...]) -> dict[StemGroup, np.ndarray]:
     """Spleeter's overlap-added output per group of stems (their sum), each (L, 2) float32, for
     one segment's samples (L, 2); see `processing.separation._Model.run`."""
     query = urlencode([("mix", separation_group_key(group)) for group in groups])
-    separated = decode_arrays(_request(path=f"{SEPARATION_PATH}?{query}", data=encode_array(samples.astype(np.float32))))
+    separated = decode_arrays(_request(path=f"{SEPARATION_PATH}?{query}",
+                                       data=encode_array(samples.astype(np.float32))))
     wanted = {separation_group_key(group): group for group in groups}
     if set(separated) != set(wanted) or any(array.shape != samples.shape for array in separated.values()):
         raise ModelServiceError(f"The model service at {service_url()} answered mixes {sorted(separated)} "
@@ -161,6 +166,11 @@ def remote_separate_segment(*, samples: np.ndarray, groups: tuple[tuple[str, ...
     return {wanted[key]: array for key, array in separated.items()}
 
 
-def separation_group_key(group: tuple[str, ...]) -> str:
+def separation_group_key(group: StemGroup) -> str:
     """A group of stems as the separation endpoint names it: "bass,vocals,other"."""
     return ",".join(group)
+
+
+def separation_group(key: str) -> StemGroup:
+    """The group of stems that `separation_group_key` named `key`."""
+    return tuple(key.split(","))

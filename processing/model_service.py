@@ -39,7 +39,8 @@ import numpy as np
 
 from processing import separation
 from processing.errors import PipelineError
-from processing.inference import ACTIVATIONS_PATH, HEALTH_PATH, SEPARATION_PATH, decode_array, encode_array, encode_arrays
+from processing.inference import (ACTIVATIONS_PATH, HEALTH_PATH, SEPARATION_PATH, decode_array, encode_array,
+                                  encode_arrays, separation_group)
 from processing.transcription.adtof.track import WEIGHTS_PREFIX, load_transcriber
 from processing.weights import ADTOF_FRAME_RNN, MODEL_DIR_VARIABLE, ensure_model
 
@@ -158,13 +159,19 @@ class ModelService:
         if self._spleeter is None:
             return self._unavailable(SPLEETER_MODEL, start_response)
         keys = parse_qs(environ.get("QUERY_STRING", "")).get("mix", [])
-        groups = {key: tuple(key.split(",")) for key in keys}
+        if not keys:
+            raise BadRequest("ask for at least one mix of stems, e.g. ?mix=drums&mix=bass,vocals,other")
+        groups = {key: separation_group(key) for key in keys}
         unknown = {stem for group in groups.values() for stem in group} - set(separation.STEMS)
-        if not groups or unknown:
+        if unknown:
             raise BadRequest(f"unknown stems {sorted(unknown)}; the model gives {', '.join(separation.STEMS)}")
         samples = _read_array(environ)
-        if samples.ndim != 2 or samples.shape[1] != 2 or not len(samples):
-            raise BadRequest(f"samples must be (L, 2) with L > 0, got {samples.shape}")
+        geometry = self._spleeter.geometry
+        frame_length = (geometry.pad_frames + 1) * geometry.frame_step
+        if (samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < frame_length
+                or len(samples) % geometry.frame_step):
+            raise BadRequest(f"samples must be (L, 2) with L a multiple of {geometry.frame_step} and at least "
+                             f"{frame_length} (GET {SEPARATION_PATH}), got {samples.shape}")
         with self._locks[SPLEETER_MODEL]:
             separated = self._spleeter.run(samples=samples.astype(np.float32), groups=tuple(groups.values()))
         return _npy(start_response, encode_arrays({key: separated[group] for key, group in groups.items()}))

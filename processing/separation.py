@@ -47,7 +47,7 @@ import scipy.fft
 from processing import inference
 from processing.audio import SAMPLE_RATE  # Spleeter's models work at the pipeline's rate
 from processing.errors import PipelineError
-from processing.inference import SegmentGeometry
+from processing.inference import SegmentGeometry, StemGroup
 from processing.weights import with_download_retries
 
 MODEL_NAME = "4stems"
@@ -71,8 +71,6 @@ WINDOW_COMPENSATION_FACTOR = 2.0 / 3.0
 SEGMENT_BLOCKS = 1
 
 ProgressCallback = Callable[[float], None]
-# Stems whose sum is wanted as one waveform, e.g. ("bass", "vocals", "other") for the backing track.
-StemGroup = tuple[str, ...]
 
 logger = logging.getLogger(__name__)
 
@@ -100,14 +98,15 @@ class _Model:
         """{group: (L, 2) float32} for one segment's `samples` (L, 2): the sum of the group's
         stems, as Spleeter computes each stem (soft masks of the U-Nets' squared magnitudes on the
         mix's STFT), its frames overlap-added but not yet summed with those of neighbouring segments."""
-        step, blocks_of = self.geometry.frame_step, self.geometry.block_frames
+        step, block_frames = self.geometry.frame_step, self.geometry.block_frames
         spectrum = stft(samples=samples, frame_length=self.frame_length, frame_step=step)
         n_frames = spectrum.shape[0]
-        n_blocks = -(-n_frames // blocks_of)
-        magnitude = np.zeros((n_blocks * blocks_of, self.bins, samples.shape[1]), dtype=np.float32)
+        n_blocks = -(-n_frames // block_frames)
+        # Spleeter pads the last block with silent frames (pad_and_partition).
+        magnitude = np.zeros((n_blocks * block_frames, self.bins, samples.shape[1]), dtype=np.float32)
         magnitude[:n_frames] = np.abs(spectrum[:, : self.bins])
         estimated = self.session.run(self.estimates, {
-            self.spectrogram: magnitude.reshape(n_blocks, blocks_of, self.bins, -1)})
+            self.spectrogram: magnitude.reshape(n_blocks, block_frames, self.bins, -1)})
         power = {stem: np.square(estimate.reshape(magnitude.shape)[:n_frames]) for stem, estimate in estimated.items()}
         total = sum(power.values()) + MASK_EPSILON
         separated = {}
@@ -124,7 +123,7 @@ def stft(*, samples: np.ndarray, frame_length: int, frame_step: int) -> np.ndarr
     (tf.signal.stft: periodic Hann window, no padding): (frames, frame_length // 2 + 1,
     channels) complex64, frames = 1 + (L - frame_length) // frame_step."""
     frames = np.lib.stride_tricks.sliding_window_view(samples, frame_length, axis=0)[::frame_step]
-    spectrum = scipy.fft.rfft(frames * _hann_window(frame_length), axis=-1, workers=-1)  # (frames, channels, bins)
+    spectrum = scipy.fft.rfft(frames * _hann_window(frame_length), axis=-1)  # (frames, channels, bins)
     return spectrum.transpose(0, 2, 1)
 
 
@@ -136,7 +135,7 @@ def inverse_stft(*, spectrum: np.ndarray, frame_length: int, frame_step: int) ->
     multiple of frame_step."""
     n_frames, _, channels = spectrum.shape
     hops = frame_length // frame_step
-    frames = scipy.fft.irfft(spectrum, n=frame_length, axis=1, workers=-1).astype(np.float32, copy=False)
+    frames = scipy.fft.irfft(spectrum, n=frame_length, axis=1).astype(np.float32, copy=False)
     frames *= (_hann_window(frame_length) * WINDOW_COMPENSATION_FACTOR)[:, None]
     # Frame j's k-th hop of samples lands on output hop j + k.
     pieces = frames.reshape(n_frames, hops, frame_step, channels)
@@ -258,7 +257,8 @@ def _build_model(*, folder: str) -> _Model:
 
     Spleeter's EstimatorSpecBuilder applies the same model function to its spectrogram, so
     the variables have the checkpoint's names; the STFT, the masks and the inverse STFT around
-    it are `_Model.run`'s.
+    it are `_Model.run`'s, written for the 4-stem configuration of the pinned Spleeter
+    (masks of squared magnitudes, zeros above the model's bins).
     """
     # Spleeter reads MODEL_PATH once, when it is first imported. Paths are passed absolute
     # below, so this only keeps any other Spleeter use in the process on the same folder.
@@ -272,9 +272,6 @@ def _build_model(*, folder: str) -> _Model:
         raise ModelMissingError(f"No checkpoint named in {Path(folder) / 'checkpoint'}; {FETCH_HINT}.")
     params = load_configuration(f"spleeter:{MODEL_NAME}")
     params["model"]["params"]["conv_n_filters"] = _conv_n_filters(checkpoint_prefix=checkpoint_prefix)
-    if params["mask_extension"] != "zeros" or params["separation_exponent"] != 2:
-        raise ValueError(f"Spleeter's {MODEL_NAME} configuration changed: masks are computed for "
-                         "zeros above the model's bins and squared magnitudes")
     frame_length, frame_step = params["frame_length"], params["frame_step"]
     graph = tf.Graph()
     with graph.as_default():
@@ -373,6 +370,8 @@ class Separator:
         unknown = {stem for stems in mixes.values() for stem in stems} - set(STEMS)
         if unknown:
             raise ValueError(f"unknown stems {sorted(unknown)}; the model gives {', '.join(STEMS)}")
+        if not all(mixes.values()):
+            raise ValueError(f"every mix needs at least one stem, got {dict(mixes)}")
         if inference.service_url() is None:
             model = load_model(folder=self._folder)
             geometry, run = model.geometry, model.run

@@ -118,12 +118,15 @@ def test_a_silent_intro_before_a_soft_pickup_gets_the_drums_grid():
     period, drums_in = 0.5, 20.0
     activation = np.zeros(3000)
     for time in drums_in + period * np.arange(18):
-        activation[int(round(time * 100))] = 0.9
+        activation[int(round(time * FPS))] = 0.9
     for time in (drums_in - 2 * period, drums_in - period):  # the pickup
-        activation[int(round(time * 100))] = 0.1
+        activation[int(round(time * FPS))] = 0.1
     drifting = 0.2 + 0.493 * np.arange(40)  # a tracker that followed nothing through the intro
     tracked = np.concatenate([drifting[drifting < drums_in - 0.3], drums_in + period * np.arange(18)])
     steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
     grid = drums_in - period * np.arange(int(drums_in / period), 0, -1)
     intro = steadied[steadied < drums_in]
     assert intro.size == grid.size and np.abs(intro - grid).max() < 0.01
+    # Music further ahead than PICKUP_BEATS is the intro's own: the tracker's beats stay.
+    activation[int(round((drums_in - (tempo_map.PICKUP_BEATS + 2) * period) * FPS))] = 0.1
+    np.testing.assert_array_equal(tempo_map.steady_silent_intro(beat_times=tracked, activation=activation), tracked)

@@ -90,12 +90,12 @@ def test_a_job_past_its_time_limit_stops_at_its_next_progress_report(logged_in_c
     version = upload(logged_in_client, groove_file[0])
     job = Job.fetch(version.rq_job_id, connection=django_rq.get_connection())
     job.started_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=job.timeout + 1)
-    with pytest.raises(JobTimeoutException):
+    with pytest.raises(JobTimeoutException) as stopped:
         job.perform()
-    jobs.on_job_failure(job, job.connection, JobTimeoutException, None, None)
+    jobs.on_job_failure(job, job.connection, JobTimeoutException, stopped.value, None)
     version.refresh_from_db()
     assert version.status == ChartVersion.Status.FAILED
-    assert f"took longer than its time limit ({job.timeout // 60:g} minutes)" in version.error_message
+    assert version.error_message == jobs.TIMED_OUT.format(limit=jobs._duration_text(job.timeout))
     assert version.stage == ChartVersion.Stage.DECODING, "it stopped at the first report, before decoding"
 
 

@@ -114,6 +114,10 @@ def test_the_service_refuses_what_is_not_a_plain_array(service):
     assert status == 400 and b"(frames, 84)" in body
     status, body = post(url + "/v1/separation?mix=drums,piano", encode_array(np.zeros((4096, 2), np.float32)))
     assert status == 400 and b"piano" in body
+    status, body = post(url + "/v1/separation?stems=drums", encode_array(np.zeros((4096, 2), np.float32)))
+    assert status == 400 and b"at least one mix" in body
+    status, body = post(url + "/v1/separation?mix=drums", encode_array(np.zeros((100, 2), np.float32)))
+    assert status == 400 and b"a multiple of 1024" in body
 
 
 def test_a_service_that_is_down_fails_the_request_naming_it_after_retries(monkeypatch):

@@ -36,7 +36,9 @@ PRIOR_NATS_PER_SECOND = 1.0
 # PICKUP_BEATS that precede the first drummed beat, where soft drums under the gate (a
 # pickup) may play: judged up to the first drummed beat, a soft pickup hid two silent intros
 # of the Groove test renders and one of the train renders (set, not fitted: 2 to 8 beats act
-# alike on every render; test renders beat F 0.918 -> 0.928, downbeat F 0.898 -> 0.909).
+# alike on every render; test renders beat F 0.918 -> 0.928, downbeat F 0.898 -> 0.909). An
+# intro shorter than that is replaced whatever plays in it: within a bar the drums' grid
+# and the tracker's beats hardly differ.
 DRUMMED_RADIUS_FRAMES = 2
 NO_EVIDENCE = 0.02
 LEAD_IN_FIT_BEATS = 8
