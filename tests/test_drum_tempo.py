@@ -130,3 +130,18 @@ def test_a_silent_intro_before_a_soft_pickup_gets_the_drums_grid():
     # Music further ahead than PICKUP_BEATS is the intro's own: the tracker's beats stay.
     activation[int(round((drums_in - (tempo_map.PICKUP_BEATS + 2) * period) * FPS))] = 0.1
     np.testing.assert_array_equal(tempo_map.steady_silent_intro(beat_times=tracked, activation=activation), tracked)
+
+
+
+def test_a_lead_in_shorter_than_a_pickup_keeps_its_beats_unless_silent():
+    """Drums from 1 s with a soft hit before them: no intro, the tracker's beats stay."""
+    period, drums_in = 0.5, 1.0
+    activation = np.zeros(1500)
+    for time in drums_in + period * np.arange(20):
+        activation[int(round(time * FPS))] = 0.9
+    tracked = np.concatenate([[0.02, 0.52], drums_in + period * np.arange(20)])
+    activation[int(round(0.52 * FPS))] = 0.1
+    np.testing.assert_array_equal(tempo_map.steady_silent_intro(beat_times=tracked, activation=activation), tracked)
+    activation[int(round(0.52 * FPS))] = 0.0  # silent: the lead-in is laid on the drums' grid
+    steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
+    np.testing.assert_allclose(steadied[:2], [0.0, 0.5], atol=0.01)
