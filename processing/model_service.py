@@ -166,11 +166,9 @@ class ModelService:
         if unknown:
             raise BadRequest(f"unknown stems {sorted(unknown)}; the model gives {', '.join(separation.STEMS)}")
         samples = _read_array(environ)
-        geometry = self._spleeter.geometry
-        frame_length = (geometry.pad_frames + 1) * geometry.frame_step
-        if (samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < frame_length
-                or len(samples) % geometry.frame_step):
-            raise BadRequest(f"samples must be (L, 2) with L a multiple of {geometry.frame_step} and at least "
+        frame_step, frame_length = self._spleeter.geometry.frame_step, self._spleeter.frame_length
+        if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < frame_length or len(samples) % frame_step:
+            raise BadRequest(f"samples must be (L, 2) with L a multiple of {frame_step} and at least "
                              f"{frame_length} (GET {SEPARATION_PATH}), got {samples.shape}")
         with self._locks[SPLEETER_MODEL]:
             separated = self._spleeter.run(samples=samples.astype(np.float32), groups=tuple(groups.values()))
