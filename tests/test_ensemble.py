@@ -1,7 +1,6 @@
 """The `ensemble` track: the CRNN folds load from the model folder and hear the kicks of a song
 rendered from CC0 one-shots, a missing fold file is named, and its command-line flag converts."""
 
-
 import mir_eval
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """The `multi-scale` track: stretched views brought back to the song's time, and its flag."""
 
-
 import numpy as np
 import pytest
 

@@ -1,11 +1,9 @@
 """The `rock-ultimate` track: double bass on two pedals, accent cymbals on the left, and its flag."""
 
-
 from processing.lanes import Lane
 from processing.transcription.adtof import rock_ultimate
 from processing.transcription.base import Hit
 from tests.cli import convert_master_chart
-
 
 
 def _lanes(hits):
