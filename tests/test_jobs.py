@@ -17,12 +17,24 @@ from charts import jobs, services
 from charts.models import ChartVersion
 from tests.uploads import fragment, upload, wait_for
 
+CHILD_SECOND_LOOK_S = 1.0
+
 
 def _python_children(pid: int) -> list[str]:
-    """Child processes running the same interpreter as `pid` (RQ's forked work horses); not FFmpeg."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    """Child processes running the same interpreter as `pid` (RQ's forked work horses); not FFmpeg.
+
+    Looked at twice, a second apart: a process started for FFmpeg runs the interpreter from
+    its fork until its exec, and a look that falls in between would take it for a work horse,
+    which lives as long as its job."""
     interpreter = os.path.realpath(f"/proc/{pid}/exe")
-    return [child for child in children if _executable(child) == interpreter]
+
+    def python_children() -> set[str]:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return {child for child in children if _executable(child) == interpreter}
+
+    first_look = python_children()
+    time.sleep(CHILD_SECOND_LOOK_S)
+    return sorted(first_look & python_children())
 
 
 def _executable(pid: str) -> str:
