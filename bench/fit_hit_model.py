@@ -1,11 +1,14 @@
 """Fit the `advanced-features` track's per-hit models on labelled hits and score them.
 
-Run: .venv/bin/python bench/fit_hit_model.py RENDERS [--write]
-RENDERS is bench/groove_renders.py's output folder (every drum hit of each render is labelled
-with its General MIDI note). Each tom hit the network finds is a tom when a rendered tom hit
-lies within MATCH_S; each cymbal hit matched to a rendered ride or crash is labelled so (an
-unmatched one is left out). Fitted on the renders of Groove's 'train' split, scored on every
-split against what the `adtof` track does (keep every tom hit; crash or ride by decay).
+Run: .venv/bin/python bench/fit_hit_model.py RENDERS --kits KIT_RENDERS [--write]
+RENDERS and KIT_RENDERS are bench/groove_renders.py's output folders, without and with --kits
+(every drum hit of each render is labelled with its General MIDI note). Each tom hit the
+network finds is a tom when a rendered tom hit lies within MATCH_S; each cymbal hit matched to
+a rendered ride or crash is labelled so, and each hi-hat hit matched to a rendered open or
+closed hi-hat (or pedal) so (an unmatched one is left out). All are fitted on Groove's 'train'
+split, the tom and cymbal models on RENDERS and the hi-hat model on KIT_RENDERS (see
+hit_model), and scored on every split of both against what the `adtof` track does (keep
+every tom hit; crash or ride, open or closed, by decay).
 --write stores the models in processing/transcription/adtof/hit_model.json.
 """
 
@@ -31,6 +34,8 @@ MATCH_S = 0.05
 TOM_NOTES = (41, 43, 45, 47, 48, 50, 58)
 RIDE_NOTES = (51, 59, 53)
 CRASH_NOTES = (49, 57, 55, 52)  # crashes, splash and china
+OPEN_HIHAT_NOTES = (46, 26)
+HIHAT_NOTES = (42, 22, 44) + OPEN_HIHAT_NOTES  # closed, pedal and open
 REGULARISATION = 1.0  # sklearn's C
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)  # decision thresholds tried on P(positive)
 
@@ -74,11 +79,35 @@ def collect(folder: Path) -> dict[str, dict[str, np.ndarray]]:
     return {split: {key: np.concatenate(parts) for key, parts in rows.items()} for split, rows in data.items()}
 
 
+def collect_hihats(folder: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Per split: hi-hat hits (features, is open, the decay rule's answer)."""
+    data = {}
+    for row in csv.DictReader(open(folder / "index.csv")):
+        activations = np.load(folder / f"{row['name']}.analysis.npz")["activations"]
+        labels = np.load(folder / f"{row['name']}.labels.npz")
+        order = np.argsort(labels["drum_times"])
+        times, notes = labels["drum_times"][order], labels["drum_notes"][order]
+        onsets = peaks.pick_onsets(activations=activations)
+        audio = decode(path=folder / f"{row['name']}.flac")
+        envelope, low, high = lanes.band_envelopes_db(samples=audio.samples.T, sample_rate=audio.sample_rate,
+                                                      bands=[lanes.HIHAT_BAND, *lanes.HIHAT_TILT_BANDS])
+        signals = lanes.hihat_signals(envelope_db=envelope, low_db=low, high_db=high, onsets=onsets)
+        hihats = onsets[hit_model.HH]
+        is_hihat = np.isin(notes, HIHAT_NOTES)
+        matched = nearest_label(onsets=hihats, times=times[is_hihat], notes=notes[is_hihat])
+        known = matched >= 0
+        split = data.setdefault(row["split"], {key: [] for key in ("hihat", "is_open", "rule")})
+        split["hihat"].append(hit_model.hihat_features(signals=signals, onsets=hihats)[known])
+        split["is_open"].append(np.isin(matched[known], OPEN_HIHAT_NOTES))
+        split["rule"].append(lanes.hihat_by_decay(signals=signals, onsets=hihats)[0][known])
+    return {split: {key: np.concatenate(parts) for key, parts in rows.items()} for split, rows in data.items()}
+
+
 def fit(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...], *,
         both_lanes: bool) -> hit_model.LogisticModel:
     """A logistic regression and the threshold (of THRESHOLDS) with the best F on the
-    training hits: of the positive class, or with both_lanes (crash and ride are both lanes)
-    the mean F of both classes."""
+    training hits: of the positive class, or with both_lanes (crash and ride, open and closed
+    hi-hat are both lanes) the mean F of both classes."""
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-9
     regression = LogisticRegression(C=REGULARISATION, max_iter=1000).fit((features - mean) / scale, labels)
     model = hit_model.LogisticModel(features=names, mean=mean, scale=scale, coefficients=regression.coef_[0],
@@ -108,33 +137,43 @@ def scores(predicted: np.ndarray, truth: np.ndarray) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("renders", type=Path)
+    parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
+    parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    data = collect(args.renders)
-    train = data["train"]
+    data = {"soundfonts": collect(args.renders), "kits": collect(args.kits)}
+    hihat_data = collect_hihats(args.kits)
+    train, hihat_train = data["soundfonts"]["train"], hihat_data["train"]
     tom = fit(train["tom"], train["is_tom"], hit_model.TOM_FEATURES, both_lanes=False)
     ride = fit(train["cymbal"], train["is_ride"], hit_model.CYMBAL_FEATURES, both_lanes=True)
-    print(f"fitted on train: {len(train['is_tom'])} tom hits of the network ({int(train['is_tom'].sum())} real), "
-          f"{len(train['is_ride'])} cymbal hits ({int(train['is_ride'].sum())} rides)")
-    for label, model in (("real_tom", tom), ("ride", ride)):
+    open_hihat = fit(hihat_train["hihat"], hihat_train["is_open"], hit_model.HIHAT_FEATURES, both_lanes=True)
+    fitted_on = (f"bench/fit_hit_model.py on Groove's train renders: {len(train['is_tom'])} tom hits of the network "
+                 f"({int(train['is_tom'].sum())} real) and {len(train['is_ride'])} cymbal hits "
+                 f"({int(train['is_ride'].sum())} rides) through soundfonts, {len(hihat_train['is_open'])} hi-hat hits "
+                 f"({int(hihat_train['is_open'].sum())} open) through recorded kits")
+    print(fitted_on)
+    for label, model in (("real_tom", tom), ("ride", ride), ("open_hihat", open_hihat)):
         print(f"{label}: " + ", ".join(f"{n} {c:+.2f}" for n, c in zip(model.features, model.coefficients))
               + f", intercept {model.intercept:+.2f}, threshold {model.threshold:.2f}")
     for name in ("train", "validation", "test"):
-        split = data[name]
-        kept, is_ride = tom.decide(split["tom"])[0], ride.decide(split["cymbal"])[0]
-        print(f"{name}: tom hits kept")
-        print(f"  all (adtof)    {scores(np.ones(len(split['is_tom']), bool), split['is_tom'])}")
-        print(f"  fitted model   {scores(kept, split['is_tom'])}")
-        print(f"{name}: rides / crashes")
-        print(f"  decay rule     {scores(split['rule'], split['is_ride'])} / {scores(~split['rule'], ~split['is_ride'])}")
-        print(f"  fitted model   {scores(is_ride, split['is_ride'])} / {scores(~is_ride, ~split['is_ride'])}")
+        for kind, splits in data.items():
+            split = splits[name]
+            kept, is_ride = tom.decide(split["tom"])[0], ride.decide(split["cymbal"])[0]
+            print(f"{name} ({kind}): tom hits kept")
+            print(f"  all (adtof)    {scores(np.ones(len(split['is_tom']), bool), split['is_tom'])}")
+            print(f"  fitted model   {scores(kept, split['is_tom'])}")
+            print(f"{name} ({kind}): rides / crashes")
+            print(f"  decay rule     {scores(split['rule'], split['is_ride'])} / {scores(~split['rule'], ~split['is_ride'])}")
+            print(f"  fitted model   {scores(is_ride, split['is_ride'])} / {scores(~is_ride, ~split['is_ride'])}")
+        hihats = hihat_data[name]
+        is_open = open_hihat.decide(hihats["hihat"])[0]
+        print(f"{name} (kits): open / closed hi-hats")
+        print(f"  decay rule     {scores(hihats['rule'], hihats['is_open'])} / {scores(~hihats['rule'], ~hihats['is_open'])}")
+        print(f"  fitted model   {scores(is_open, hihats['is_open'])} / {scores(~is_open, ~hihats['is_open'])}")
     if args.write:
         hit_model.MODEL_FILE.write_text(json.dumps(
-            {"fitted_on": f"bench/fit_hit_model.py on the Groove train renders: {len(train['is_tom'])} tom hits, "
-                          f"{len(train['is_ride'])} cymbal hits",
-             "real_tom": tom.as_json(), "ride": ride.as_json()}, indent=1) + "\n")
-
+            {"fitted_on": fitted_on, "real_tom": tom.as_json(), "ride": ride.as_json(),
+             "open_hihat": open_hihat.as_json()}, indent=1) + "\n")
 
 if __name__ == "__main__":
     main()

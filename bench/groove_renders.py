@@ -1,6 +1,6 @@
 """Songs with known bars: Groove MIDI drum performances rendered under generated accompaniment.
 
-Run: .venv/bin/python bench/groove_renders.py OUT [--groove ../shared/data/groove] [--model-dir ../shared/models]
+Run: .venv/bin/python bench/groove_renders.py OUT [--groove ../shared/data/groove] [--model-dir ../shared/models] [--kits]
 Writes OUT/NAME.flac, OUT/NAME.labels.npz (beat times and downbeat flags, and every drum
 hit's time and General MIDI note; seconds) and
 OUT/NAME.analysis.npz (ADTOF spectrogram and drum activations, what the tempo map reads), and
@@ -10,7 +10,9 @@ Each render takes up to EXCERPT_S of a real drummer's performance (Groove MIDI D
 Gillick et al. 2019, CC BY 4.0) and adds a generated bass line and chords: a progression of
 common pop and rock changes, mostly one chord a bar, sometimes two or one held over two bars,
 sometimes pushed an eighth ahead of the bar line, the way real songs blur the harmonic cue. All
-of it is rendered by FluidSynth through one of SOUNDFONTS. Variants, chosen per file:
+of it is rendered by FluidSynth through one of SOUNDFONTS; with --kits the drums are played
+instead on one of Hydrogen's recorded acoustic kits (bench/hydrogen_kits.py, Debian's
+hydrogen-drumkits) and mixed with the accompaniment at a drawn level. Variants, chosen per file:
 - a tempo change at a bar line (the MIDI's tempo set 8-15 % faster or slower);
 - a pickup: the excerpt starts one to three beats before a bar;
 - a drumless intro: the accompaniment plays INTRO_BARS alone before the drums come in.
@@ -34,6 +36,7 @@ import soundfile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import hydrogen_kits  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
 
@@ -70,6 +73,9 @@ BACKBONE_NOTES = (35, 36, 37, 38, 40)
 GRID_TOLERANCE = 1 / 12
 MIN_GRID_SHARE = 0.6
 P_TWO_CHORDS_IN_BAR, P_CHORD_HELD_TWO_BARS, P_PUSHED_CHANGE = 0.2, 0.2, 0.25
+# With --kits: the accompaniment's RMS level against the drums', drawn per render (dB); bands
+# are mixed louder than their drums more often than not.
+BAND_LEVEL_DB = (-6.0, 6.0)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Render:
     style: str
     soundfont: str
     variant: str
+    kit: str = ""
 
 
 def drum_events(path: Path) -> tuple[int, int, list[tuple[int, mido.Message]]]:
@@ -232,26 +239,62 @@ def ticks_to_seconds(*, ticks: np.ndarray, tempos: list[tuple[int, int]], ppq: i
     return seconds
 
 
-def drum_hits(midi: mido.MidiFile) -> tuple[np.ndarray, np.ndarray]:
-    """(seconds, General MIDI note) of every drum hit of `midi`, in time order."""
-    times, notes, now = [], [], 0.0
+def drum_hits(midi: mido.MidiFile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(seconds, General MIDI note, velocity) of every drum hit of `midi`, in time order."""
+    times, notes, velocities, now = [], [], [], 0.0
     for message in midi:  # playback order, delta times in seconds under the file's tempos
         now += message.time
         if message.type == "note_on" and message.velocity > 0 and message.channel == DRUM_CHANNEL:
             times.append(now)
             notes.append(message.note)
-    return np.array(times), np.array(notes, dtype=int)
+            velocities.append(message.velocity)
+    return np.array(times), np.array(notes, dtype=int), np.array(velocities, dtype=int)
 
 
-def render(*, midi: mido.MidiFile, soundfont: str, path: Path, rng: np.random.Generator) -> None:
+def synthesize(*, midi: mido.MidiFile, soundfont: str) -> np.ndarray:
+    """`midi` rendered by FluidSynth through `soundfont`: (n, 2) float32 at SAMPLE_RATE."""
     with tempfile.TemporaryDirectory() as folder:
         midi_path, wav_path = Path(folder) / "song.mid", Path(folder) / "song.wav"
         midi.save(midi_path)
         subprocess.run(["fluidsynth", "-ni", "-g", "0.5", "-r", str(SAMPLE_RATE), "-F", str(wav_path), soundfont,
                         str(midi_path)], check=True, capture_output=True, timeout=RENDER_TIMEOUT_S)
-        samples, rate = soundfile.read(wav_path, dtype="float32")
+        samples, _ = soundfile.read(wav_path, dtype="float32", always_2d=True)
+    return samples
+
+
+def without_drums(midi: mido.MidiFile) -> mido.MidiFile:
+    """`midi` with its drum channel's notes left out (tempo and timing kept)."""
+    quiet = mido.MidiFile(ticks_per_beat=midi.ticks_per_beat)
+    for track in midi.tracks:
+        kept, carried = mido.MidiTrack(), 0
+        for message in track:
+            if getattr(message, "channel", None) == DRUM_CHANNEL and message.type in ("note_on", "note_off"):
+                carried += message.time
+                continue
+            kept.append(message.copy(time=message.time + carried))
+            carried = 0
+        quiet.tracks.append(kept)
+    return quiet
+
+
+def render(*, midi: mido.MidiFile, soundfont: str, kit: str, path: Path, rng: np.random.Generator) -> None:
+    """Write the song to `path`: all of it through `soundfont`, or with `kit` (a key of
+    hydrogen_kits.KITS) the drums on that recorded kit and the rest through `soundfont`."""
+    if kit:
+        band = synthesize(midi=without_drums(midi), soundfont=soundfont)
+        times, notes, velocities = drum_hits(midi)
+        drums = hydrogen_kits.render_drums(kit_name=kit, times=times, notes=notes, velocities=velocities,
+                                           duration_s=len(band) / SAMPLE_RATE, sample_rate=SAMPLE_RATE)
+        level = 10 ** (rng.uniform(*BAND_LEVEL_DB) / 20) * _rms(drums) / max(_rms(band), 1e-9)
+        samples = drums[:len(band)] + level * band[:len(drums)]
+    else:
+        samples = synthesize(midi=midi, soundfont=soundfont)
     samples = samples * (0.8 / max(float(np.abs(samples).max()), 1e-6)) * float(rng.uniform(0.5, 1.0))
-    soundfile.write(path, samples, rate)
+    soundfile.write(path, samples, SAMPLE_RATE)
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples))))
 
 
 def choose_rows(groove: Path) -> list[dict]:
@@ -275,6 +318,7 @@ def main() -> None:
     parser.add_argument("--groove", type=Path, default=ROOT.parent / "shared" / "data" / "groove")
     parser.add_argument("--model-dir", type=Path, default=ROOT.parent / "shared" / "models")
     parser.add_argument("--per-split", type=int, default=60, help="4/4 renders from each split at most")
+    parser.add_argument("--kits", action="store_true", help="drums on Hydrogen's recorded kits (hydrogen-drumkits)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2026)
@@ -290,23 +334,24 @@ def main() -> None:
     for number, row in enumerate(chosen):
         song_rng = np.random.default_rng(number)
         soundfont = SOUNDFONTS[number % len(SOUNDFONTS)]
+        kit = tuple(hydrogen_kits.KITS)[number % len(hydrogen_kits.KITS)] if args.kits else ""
         name = f"{number:03d}-{row['style'].replace('/', '_')}-{row['time_signature']}"
         midi, beats, downbeats, variant = build_song(row=row, groove=args.groove, rng=song_rng)
         audio_path = args.out / f"{name}.flac"
-        drum_times, drum_notes = drum_hits(midi)
+        drum_times, drum_notes, _ = drum_hits(midi)
         np.savez(args.out / f"{name}.labels.npz", beats=beats, downbeats=downbeats, drum_times=drum_times,
                  drum_notes=drum_notes)
         if not (args.out / f"{name}.analysis.npz").exists():
-            render(midi=midi, soundfont=soundfont, path=audio_path, rng=song_rng)
+            render(midi=midi, soundfont=soundfont, kit=kit, path=audio_path, rng=song_rng)
             spectrogram, activations = adtof.analyse(audio=decode(path=audio_path), model_dir=args.model_dir)
             np.savez(args.out / f"{name}.analysis.npz", spectrogram=spectrogram, activations=activations)
         index_rows.append(Render(name=name, split=row["split"], meter=row["time_signature"], style=row["style"],
-                                 soundfont=Path(soundfont).name, variant=variant))
-        print(name, row["split"], Path(soundfont).name, variant, flush=True)
+                                 soundfont=Path(soundfont).name, variant=variant, kit=kit))
+        print(name, row["split"], kit or Path(soundfont).name, variant, flush=True)
     with open(args.out / "index.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(Render.__dataclass_fields__)
-        writer.writerows([(r.name, r.split, r.meter, r.style, r.soundfont, r.variant) for r in index_rows])
+        writer.writerows([(r.name, r.split, r.meter, r.style, r.soundfont, r.variant, r.kit) for r in index_rows])
 
 
 if __name__ == "__main__":

@@ -15,13 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-# General MIDI drum note -> (MDB class, MDB subclass); notes without a lane are left out.
+# Groove MIDI drum note -> (MDB class, MDB subclass); notes without a lane are left out.
+# Groove's drummers play three toms, and a chart puts them in the three tom lanes: tom 1 (48,
+# its rim 50) high (HT), tom 2 (45, 47) low (LT), the floor tom (43, 58) floor (FT). In MDB's
+# subclasses, which processing.evaluation maps to lanes, those are HIT, HFT and LFT.
 NOTES = {
     35: ("KD", "KD"), 36: ("KD", "KD"),
     37: ("SD", "SST"), 38: ("SD", "SD"), 40: ("SD", "SD"),
     42: ("HH", "CHH"), 22: ("HH", "CHH"), 44: ("HH", "PHH"), 46: ("HH", "OHH"), 26: ("HH", "OHH"),
-    48: ("TT", "HIT"), 50: ("TT", "HIT"), 45: ("TT", "MHT"), 47: ("TT", "MHT"), 43: ("TT", "HFT"),
-    58: ("TT", "HFT"), 41: ("TT", "LFT"),
+    48: ("TT", "HIT"), 50: ("TT", "HIT"), 45: ("TT", "HFT"), 47: ("TT", "HFT"), 43: ("TT", "LFT"),
+    58: ("TT", "LFT"), 41: ("TT", "LFT"),
     49: ("CY", "CRC"), 57: ("CY", "CRC"), 55: ("CY", "SPC"), 52: ("CY", "CHC"),
     51: ("CY", "RDC"), 59: ("CY", "RDC"), 53: ("CY", "RDB"),
 }

@@ -1,4 +1,5 @@
-"""The `advanced-features` track: its fitted tom model, its file, and its command-line flag."""
+"""The `advanced-features` track: its fitted tom, cymbal and hi-hat models, their file, and its
+command-line flag."""
 
 import shutil
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from processing.lanes import Lane
-from processing.transcription.adtof import hit_model
+from processing.transcription.adtof import hit_model, lanes
 from processing.weights import MissingWeightsError
 from tests.cli import convert_master_chart
 
@@ -56,6 +57,12 @@ def test_use_advanced_features_converts_the_test_song(groove_file, tmp_path):
     kicks = np.array(chart.note_times(Lane.BASS_DRUM))
     assert len(kicks) and np.abs(kicks[:, None] - groove.hits[Lane.BASS_DRUM][None, :]).min(axis=1).max() < 0.03
     assert not any(chart.note_times(lane) for lane in TOM_LANES), "the groove has no toms, and the chart none"
+    closed, opened = chart.note_times(Lane.HIHAT_CLOSED), np.array(chart.note_times(Lane.HIHAT_OPEN))
+    # The groove's hi-hat is closed throughout; only where a crash rings over a hi-hat stroke
+    # does the hi-hat band ring as if it were open.
+    crashes = groove.hits[Lane.CRASH]
+    assert len(closed) > 10 * len(opened)
+    assert all(np.abs(crashes - time).min() < 0.03 for time in opened), "no open note away from a crash"
 
 
 def _cymbal_envelope(*, seconds, hits):
@@ -82,3 +89,38 @@ def test_the_model_tells_a_ride_keeping_time_from_crashes_on_bar_lines():
     assert is_ride[np.isin(onsets, rides)].all()
     assert not is_ride[np.isin(onsets, crashes)].any()
     assert ((confidence >= 0) & (confidence <= 1)).all()
+
+
+def _hihat_envelope(*, seconds, hits):
+    """(frames,) hi-hat band level (dB): -60 dB floor; each (time, ring) hit peaks at 0 dB and
+    falls 3 dB over its first 100 ms, then -2.7 dB a frame (a loose closed hi-hat, ring
+    "closed") or -0.15 dB a frame (an open one, ring "open"), until the next hit chokes it."""
+    envelope = np.full(seconds * FPS, -60.0)
+    starts = [round(time * FPS) for time, _ in hits] + [len(envelope)]
+    for (time, ring), start, end in zip(hits, starts, starts[1:]):
+        frames = np.arange(end - start)
+        slope = {"closed": 2.7, "open": 0.15}[ring]
+        envelope[start:end] = np.maximum(-0.3 * np.minimum(frames, 10) - slope * np.maximum(frames - 10, 0), -60.0)
+    return envelope
+
+
+def test_the_model_hears_a_loose_closed_hihat_as_closed_where_the_decay_rule_hears_it_open():
+    """Both kinds fall only 3 dB in their first 100 ms, so the rule calls every hit open; by
+    250 ms the closed ones have fallen away and the open ones ring on."""
+    model = hit_model.load_hit_models().open_hihat
+    times = np.arange(1.0, 41.0, 0.3)
+    rings = ["open" if index % 4 == 3 else "closed" for index in range(len(times))]
+    envelope = _hihat_envelope(seconds=42, hits=list(zip(times, rings)))
+    signals = lanes.HihatSignals(envelope_db=envelope, tilt_db=np.zeros_like(envelope), all_onsets=times,
+                                 cymbal_onsets=np.zeros(0))
+    is_open, confidence = model.decide(hit_model.hihat_features(signals=signals, onsets=times))
+    assert lanes.hihat_by_decay(signals=signals, onsets=times)[0].all(), "the rule is fooled by every hit"
+    assert list(is_open) == [ring == "open" for ring in rings]
+    assert ((confidence >= 0) & (confidence <= 1)).all()
+
+
+def test_a_model_file_without_the_hihat_model_is_refused(tmp_path):
+    copy = tmp_path / "hit_model.json"
+    copy.write_text(hit_model.MODEL_FILE.read_text().replace('"open_hihat"', '"hihat_of_another_fit"'))
+    with pytest.raises(MissingWeightsError, match="missing or damaged"):
+        hit_model.load_hit_models(copy)

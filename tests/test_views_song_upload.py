@@ -45,10 +45,11 @@ def _assert_refused(response, media_root, message):
     assert stored_files(media_root) == []
 
 
-def test_form_lists_tracks_from_the_registry_and_prefers_adtof(logged_in_client):
+def test_form_lists_tracks_from_the_registry_and_prefers_advanced_features(logged_in_client):
     page = logged_in_client.get(reverse("song-upload")).content.decode()
     assert '<option value="spectral">Spectral</option>' in page
-    assert '<option value="adtof" selected>ADTOF neural</option>' in page
+    assert '<option value="adtof">ADTOF neural</option>' in page
+    assert '<option value="advanced-features" selected>ADTOF with fitted per-hit lanes</option>' in page
     assert "CC BY-NC-SA 4.0" in page
 
 

@@ -24,7 +24,7 @@ from processing.package import folder_name
 from processing.pipeline import (BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, LEVEL_PARAMETER, LEVEL_SCALE,
                                  MAX_LEVEL, MIN_LEVEL, convert, default_options, separation_available)
 from processing.rhythm import METER_BEATS
-from processing.transcription import TRACKS, default_track
+from processing.transcription import PREFERRED_TRACK, TRACKS, WEIGHTLESS_TRACK, default_track
 
 # The web app's limits, so that a chart made here could be uploaded with the same header.
 TITLE_MAX_LENGTH = Song._meta.get_field("title").max_length
@@ -127,8 +127,8 @@ class Command(BaseCommand):
         parser.add_argument("song", type=Path, help="the song file (mp3, wav, flac, ogg, m4a, opus)")
         track = parser.add_mutually_exclusive_group()
         track.add_argument("--track", default=None,
-                           help=f"transcription track: {', '.join(TRACKS)} (default: adtof when its weights "
-                                "are in A2D_MODEL_DIR, else spectral)")
+                           help=f"transcription track: {', '.join(TRACKS)} (default: {PREFERRED_TRACK} when its "
+                                f"weights are in A2D_MODEL_DIR, else {WEIGHTLESS_TRACK})")
         # The original tool's spellings: --use-advanced-features is --track advanced-features.
         for name in TRACKS:
             track.add_argument(f"--use-{name}", dest="track", action="store_const", const=name,

@@ -7,13 +7,16 @@
 - Ride or crash: P(ride) of each cymbal hit, from its decay (a crash rings, a ride pings),
   that decay against the song's other cymbal hits, and whether it keeps time (the cymbal hits
   within a second of it, the song's cymbal hits per minute).
+- Open or closed hi-hat: P(open) of each hi-hat hit, from how it rings on: its decay within
+  100 ms (the `adtof` track's rule), the deepest level it falls to within 150 and 250 ms and how
+  fast, how far it rose above the mix, and how dark its sound is against the song's other
+  hi-hat hits. A loose closed hi-hat rings for 100 ms like an open one, but not for 250.
 
 Each is a logistic regression on standardised features, fitted by bench/fit_hit_model.py on
-Groove MIDI renders (never on the development songs) and stored as JSON in MODEL_FILE.
-
-A model of the open hi-hat was fitted the same way in session 6 (decay, ring and level against
-the song's own hi-hat; that version of the script is not kept) and lost to the decay rule on
-held-out renders (open F 0.03 against 0.51), so the hi-hat keeps its rule.
+Groove MIDI renders (never on the development songs) and stored as JSON in MODEL_FILE: the tom
+and cymbal models on General MIDI soundfont renders, the hi-hat model on renders through
+recorded acoustic kits (a soundfont has one open and one closed hi-hat sample, and some of
+Groove's "open" notes sound closed through them).
 """
 
 from __future__ import annotations
@@ -29,10 +32,13 @@ from processing.weights import MissingWeightsError
 
 MODEL_FILE = Path(__file__).with_name("hit_model.json")
 FRAME_RATE = 100  # activation and envelope frames per second
-BD, SD, TT = range(3)  # the network's first classes (then HH, CY)
-CY = 4
+BD, SD, TT, HH, CY = range(5)  # the network's classes
 CYMBAL_FEATURES = ("decay_db", "decay_vs_song_db", "cymbals_within_s", "cymbals_per_minute", "activation",
                    "kick_activation")
+HIHAT_FEATURES = ("decay_db", "ring_150ms_db", "ring_250ms_db", "ring_fall_db_per_frame", "rise_db",
+                  "tilt_vs_song_db")
+# Frames after a hi-hat hit over which its ring is read (ring_150ms_db, ring_250ms_db).
+HIHAT_RING_FRAMES = (15, 25)
 # The window (seconds either side) in which a ride's neighbours keep time.
 TIMEKEEPING_S = 1.0
 TOM_FEATURES = ("activation", "activation_vs_song", "activation_vs_floor", "kick_activation", "snare_activation",
@@ -81,6 +87,7 @@ class LogisticModel:
 class HitModels:
     real_tom: LogisticModel
     ride: LogisticModel
+    open_hihat: LogisticModel
 
 
 def load_hit_models(path: Path = MODEL_FILE) -> HitModels:
@@ -89,13 +96,15 @@ def load_hit_models(path: Path = MODEL_FILE) -> HitModels:
     try:
         data = json.loads(path.read_text())
         models = HitModels(real_tom=LogisticModel.from_json(data["real_tom"]),
-                           ride=LogisticModel.from_json(data["ride"]))
+                           ride=LogisticModel.from_json(data["ride"]),
+                           open_hihat=LogisticModel.from_json(data["open_hihat"]))
     except (OSError, ValueError, KeyError) as error:
         raise MissingWeightsError(
             f"The advanced-features track needs its per-hit model {path.name}, which is missing or damaged "
             f"({type(error).__name__}). Reinstall Audio2DTX or refit it with bench/fit_hit_model.py."
         ) from None
-    if models.real_tom.features != TOM_FEATURES or models.ride.features != CYMBAL_FEATURES:
+    if (models.real_tom.features, models.ride.features, models.open_hihat.features) != (
+            TOM_FEATURES, CYMBAL_FEATURES, HIHAT_FEATURES):
         raise MissingWeightsError(f"The per-hit model {path.name} was fitted on other features: refit it.")
     return models
 
@@ -147,4 +156,27 @@ def ride_split(*, model: LogisticModel, activations: np.ndarray):
     """A cymbal split for lanes.refine_lanes: (envelope_db, onsets) -> (is_ride, confidence)."""
     def split(*, envelope_db, onsets):
         return model.decide(cymbal_features(envelope_db=envelope_db, activations=activations, onsets=onsets))
+    return split
+
+
+def hihat_features(*, signals: lanes.HihatSignals, onsets: np.ndarray) -> np.ndarray:
+    """HIHAT_FEATURES of each hi-hat hit: (n, 6). onsets: (n,) the hi-hat hits (s)."""
+    onsets = np.asarray(onsets, dtype=float)
+    if onsets.size == 0:
+        return np.zeros((0, len(HIHAT_FEATURES)))
+    envelope = signals.envelope_db
+    decay = lanes.hihat_decay_db(envelope_db=envelope, onsets=onsets, all_onsets=signals.all_onsets)
+    ringing = np.concatenate([onsets, signals.cymbal_onsets])
+    short_ring, long_ring = (lanes.hihat_ring_db(envelope_db=envelope, onsets=onsets, masking_onsets=ringing,
+                                                 last_frame=frames)
+                             for frames in HIHAT_RING_FRAMES)
+    tilt = lanes.hihat_tilt_db(tilt_db=signals.tilt_db, onsets=onsets)
+    return np.column_stack([decay, short_ring[0], long_ring[0], long_ring[1],
+                            lanes.hihat_rise_db(envelope_db=envelope, onsets=onsets), tilt - np.median(tilt)])
+
+
+def hihat_split(*, model: LogisticModel):
+    """A hi-hat split for lanes.refine_lanes: (signals, onsets) -> (is_open, confidence)."""
+    def split(*, signals, onsets):
+        return model.decide(hihat_features(signals=signals, onsets=onsets))
     return split

@@ -5,7 +5,9 @@ wants finer lanes (``LANES``). Each function here decides one split from
 simple measurements of the song at the hit's time:
 
 - hi-hat closed (HH) or open (HHO): how far the 5-16 kHz energy decays within
-  the next 30-100 ms;
+  the next 30-100 ms (the `advanced-features` track replaces this rule with a
+  fitted model that also reads the ring up to 250 ms and the sound's tilt, from
+  ``HihatSignals``);
 - crash (CY) or ride (RD): how far the 6-16 kHz energy has decayed 100 ms after
   the hit (a crash swells and rings, a ride pings and fades);
 - toms: the frequency that rises most at the hit (50-500 Hz), clustered per
@@ -51,6 +53,12 @@ PEAK_FRAMES = (-1, 3)
 HIHAT_DECAY_FRAMES = (3, 11)
 HIHAT_OPEN_DECAY_DB = -6.0  # shallower than this: open
 HIHAT_SURE_DB = 4.0  # a decay this far from the boundary leaves no doubt (closed ones reach -10)
+# The hi-hat's lower and upper register: an open hi-hat's wash is darker than a closed chick.
+HIHAT_TILT_BANDS = ((3000.0, 6000.0), (10000.0, 16000.0))  # Hz
+# Frames after the onset over which the tilt is read (past the stick's click).
+HIHAT_TILT_FRAMES = (2, 6)
+# Frames before the onset whose median level is what the hit rises from.
+HIHAT_FLOOR_FRAMES = (-6, -1)
 
 # --- crash/ride
 # (a "ride keeps time" condition, >= N cymbal hits within +-1 s, was tried
@@ -126,6 +134,18 @@ def band_envelopes_db(*, samples, sample_rate, bands):
     return _to_db(_stft_band_energy(channels=mono[None], sample_rate=sample_rate, bands=bands)[0])
 
 
+class HihatSignals(NamedTuple):
+    """What a hi-hat split reads, at 100 frames per second: the hi-hat band's level
+    (frames,) dB, the tilt of its sound (HIHAT_TILT_BANDS' lower minus upper level,
+    (frames,) dB), every class's onsets (s) and the cymbals' (s), whose ring masks a
+    hi-hat's as much as the next hi-hat hit does."""
+
+    envelope_db: np.ndarray
+    tilt_db: np.ndarray
+    all_onsets: np.ndarray
+    cymbal_onsets: np.ndarray
+
+
 class LaneOnsets(NamedTuple):
     """One lane's hits: onset times (s), ascending, and how clear each lane choice was, [0, 1]."""
 
@@ -173,6 +193,63 @@ def hihat_decay_db(*, envelope_db, onsets, all_onsets):
         segment = envelope_db[f + first:max(stop, f + first + 1)]
         decay[i] = (segment.min() if len(segment) else envelope_db[-1]) - peak
     return decay
+
+
+def hihat_signals(*, envelope_db, low_db, high_db, onsets):
+    """HihatSignals of a song from its band levels (dB, 100 fps): HIHAT_BAND's and
+    HIHAT_TILT_BANDS' lower and upper ones; onsets: the five classes' onset times (s)."""
+    return HihatSignals(envelope_db=envelope_db, tilt_db=low_db - high_db, all_onsets=np.concatenate(onsets),
+                        cymbal_onsets=np.asarray(onsets[4], dtype=float))
+
+
+def hihat_ring_db(*, envelope_db, onsets, masking_onsets, last_frame):
+    """How each hi-hat hit rings on: (deepest level relative to its peak, dB; mean change
+    per frame, dB), read from frame +3 up to ``last_frame`` after it or the frame before the
+    next of ``masking_onsets`` (s), whichever comes first.
+
+    An open hi-hat keeps ringing for hundreds of milliseconds; a closed one, even a loose
+    one whose first 100 ms ring like an open hi-hat, has fallen away by 200 ms.
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray), each shape (n,).
+    """
+    frames = _onset_frames(onsets, len(envelope_db))
+    peaks = _peak_levels(envelope_db, frames)
+    masking = np.sort(_onset_frames(masking_onsets, len(envelope_db)))
+    first = HIHAT_DECAY_FRAMES[0]
+    depth, fall = np.zeros(len(frames)), np.zeros(len(frames))
+    for i, (f, peak) in enumerate(zip(frames, peaks)):
+        later = masking[masking > f + 2]
+        stop = min(f + last_frame, later[0] if len(later) else f + last_frame, len(envelope_db))
+        segment = envelope_db[min(f + first, len(envelope_db) - 1):max(stop, f + first + 1)]
+        depth[i] = segment.min() - peak
+        fall[i] = (segment[-1] - segment[0]) / len(segment)
+    return depth, fall
+
+
+def hihat_rise_db(*, envelope_db, onsets):
+    """How far each hi-hat hit's peak rises above the level just before it (dB): a hit
+    that barely clears a loud mix cannot show how it decays. Shape (n,)."""
+    frames = _onset_frames(onsets, len(envelope_db))
+    lo, hi = HIHAT_FLOOR_FRAMES
+    floors = np.array([np.median(envelope_db[max(f + lo, 0):max(f + hi, 1)]) for f in frames])
+    return _peak_levels(envelope_db, frames) - floors
+
+
+def hihat_tilt_db(*, tilt_db, onsets):
+    """The tilt of each hi-hat hit's sound (see ``HihatSignals``), its mean over
+    HIHAT_TILT_FRAMES after the onset (dB). Shape (n,)."""
+    frames = _onset_frames(onsets, len(tilt_db))
+    lo, hi = HIHAT_TILT_FRAMES
+    return np.array([tilt_db[min(f + lo, len(tilt_db) - 1):min(f + hi, len(tilt_db))].mean() for f in frames])
+
+
+def hihat_by_decay(*, signals, onsets):
+    """The hand-set open/closed split: (is_open, confidence) of each hi-hat hit from
+    ``hihat_decay_db`` (see ``hihat_is_open`` and ``hihat_confidence``)."""
+    decay = hihat_decay_db(envelope_db=signals.envelope_db, onsets=onsets, all_onsets=signals.all_onsets)
+    return hihat_is_open(decay_db=decay), hihat_confidence(decay_db=decay)
 
 
 def hihat_is_open(*, decay_db):
@@ -415,7 +492,8 @@ def _hihat_side(hihat_pans):
     return 0.0 if abs(side) < PAN_MARGIN else float(np.sign(side))
 
 
-def refine_lanes(*, samples, sample_rate, onsets, rules=RULES, split_cymbals=ride_by_decay):
+def refine_lanes(*, samples, sample_rate, onsets, rules=RULES, split_cymbals=ride_by_decay,
+                 split_hihat=hihat_by_decay):
     """Lane onsets of a song from Frame_RNN's class onsets.
 
     Parameters
@@ -429,6 +507,8 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES, split_cymbals=rid
         always map to BD and SD).
     split_cymbals : the "ride" rule: (envelope_db=cymbal band level, onsets=)
         -> (is_ride, confidence) per cymbal hit; ``ride_by_decay`` by default.
+    split_hihat : the "hihat_open" rule: (signals=HihatSignals, onsets=) ->
+        (is_open, confidence) per hi-hat hit; ``hihat_by_decay`` by default.
 
     Returns
     -------
@@ -446,19 +526,18 @@ def refine_lanes(*, samples, sample_rate, onsets, rules=RULES, split_cymbals=rid
     assign("BD", bd)
     assign("SD", sd)
     stereo = "left_crash" in rules and samples.ndim == 2 and samples.shape[1] == 2
+    bands = [HIHAT_BAND, CYMBAL_BAND, *HIHAT_TILT_BANDS]
     if stereo:  # one STFT of both channels gives the mix's envelopes and the cymbals' sides
-        energy = _stft_band_energy(channels=samples.T, sample_rate=sample_rate, bands=[HIHAT_BAND, CYMBAL_BAND],
-                                   with_mix=True)
-        hihat_env, cymbal_env = _to_db(energy[-1])
+        energy = _stft_band_energy(channels=samples.T, sample_rate=sample_rate, bands=bands, with_mix=True)
+        hihat_env, cymbal_env, low_env, high_env = _to_db(energy[-1])
         cymbal_sides = energy[:2, 1]
     else:
-        hihat_env, cymbal_env = band_envelopes_db(samples=samples, sample_rate=sample_rate,
-                                                  bands=[HIHAT_BAND, CYMBAL_BAND])
+        hihat_env, cymbal_env, low_env, high_env = band_envelopes_db(samples=samples, sample_rate=sample_rate,
+                                                                     bands=bands)
 
     if "hihat_open" in rules:
-        decay = hihat_decay_db(envelope_db=hihat_env, onsets=hihat, all_onsets=np.concatenate(onsets))
-        is_open = hihat_is_open(decay_db=decay)
-        confidence = hihat_confidence(decay_db=decay)
+        signals = hihat_signals(envelope_db=hihat_env, low_db=low_env, high_db=high_env, onsets=onsets)
+        is_open, confidence = split_hihat(signals=signals, onsets=hihat)
         assign("HH", hihat[~is_open], confidence[~is_open])
         assign("HHO", hihat[is_open], confidence[is_open])
     else:

@@ -97,14 +97,16 @@ def transcribe(
 
 
 def lane_hits(*, audio: DecodedAudio, curves: np.ndarray, onsets: list[np.ndarray], thresholds: tuple[float, ...],
-              lane_rules: tuple[str, ...], split_cymbals=lanes.ride_by_decay) -> list[Hit]:
+              lane_rules: tuple[str, ...], split_cymbals=lanes.ride_by_decay,
+              split_hihat=lanes.hihat_by_decay) -> list[Hit]:
     """The hits of the network's class onsets (per class, seconds), each in its DTX lane
-    (split_cymbals: see lanes.refine_lanes), with its velocity (the class's activation) and
+    (split_cymbals, split_hihat: see lanes.refine_lanes), with its velocity (the class's activation) and
     confidence (the peak's times the lane's)."""
     peak_confidences = peaks.onset_confidences(activations=curves, onsets=onsets, thresholds=thresholds)
     with timing.stage(timing.LANES):
         lane_onsets = lanes.refine_lanes(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=onsets,
-                                         rules=tuple(lane_rules), split_cymbals=split_cymbals)
+                                         rules=tuple(lane_rules), split_cymbals=split_cymbals,
+                                         split_hihat=split_hihat)
     hits = []
     for lane_name, (times, lane_confidences) in lane_onsets.items():
         k = CLASS_OF_LANE[lane_name]
