@@ -54,7 +54,7 @@ def collect(folder: Path) -> dict[str, dict[str, np.ndarray]]:
     """Per split: tom hits (features, is a tom) and cymbal hits (features, is a ride, the rule's
     answer)."""
     data = {}
-    for row in csv.DictReader(open(folder / "index.csv")):
+    for row in _renders(folder):
         activations = np.load(folder / f"{row['name']}.analysis.npz")["activations"]
         labels = np.load(folder / f"{row['name']}.labels.npz")
         order = np.argsort(labels["drum_times"])
@@ -79,15 +79,23 @@ def collect(folder: Path) -> dict[str, dict[str, np.ndarray]]:
     return {split: {key: np.concatenate(parts) for key, parts in rows.items()} for split, rows in data.items()}
 
 
-def collect_hihats(folder: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Per split: hi-hat hits (features, is open, the decay rule's answer)."""
+def _renders(folder: Path) -> list[dict]:
+    with open(folder / "index.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def collect_hihats(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[str, dict[str, np.ndarray]]:
+    """Per split: hi-hat hits (features, is open, the decay rule's answer, the kit). The tom
+    hits `real_tom` rejects are left out of the onsets first, as the track does."""
     data = {}
-    for row in csv.DictReader(open(folder / "index.csv")):
+    for row in _renders(folder):
         activations = np.load(folder / f"{row['name']}.analysis.npz")["activations"]
         labels = np.load(folder / f"{row['name']}.labels.npz")
         order = np.argsort(labels["drum_times"])
         times, notes = labels["drum_times"][order], labels["drum_notes"][order]
         onsets = peaks.pick_onsets(activations=activations)
+        toms = onsets[hit_model.TT]
+        onsets[hit_model.TT] = toms[real_tom.decide(hit_model.tom_features(activations=activations, onsets=toms))[0]]
         audio = decode(path=folder / f"{row['name']}.flac")
         envelope, low, high = lanes.band_envelopes_db(samples=audio.samples.T, sample_rate=audio.sample_rate,
                                                       bands=[lanes.HIHAT_BAND, *lanes.HIHAT_TILT_BANDS])
@@ -96,10 +104,11 @@ def collect_hihats(folder: Path) -> dict[str, dict[str, np.ndarray]]:
         is_hihat = np.isin(notes, HIHAT_NOTES)
         matched = nearest_label(onsets=hihats, times=times[is_hihat], notes=notes[is_hihat])
         known = matched >= 0
-        split = data.setdefault(row["split"], {key: [] for key in ("hihat", "is_open", "rule")})
+        split = data.setdefault(row["split"], {key: [] for key in ("hihat", "is_open", "rule", "kit")})
         split["hihat"].append(hit_model.hihat_features(signals=signals, onsets=hihats)[known])
         split["is_open"].append(np.isin(matched[known], OPEN_HIHAT_NOTES))
         split["rule"].append(lanes.hihat_by_decay(signals=signals, onsets=hihats)[0][known])
+        split["kit"].append(np.full(int(known.sum()), row["kit"]))
     return {split: {key: np.concatenate(parts) for key, parts in rows.items()} for split, rows in data.items()}
 
 
@@ -142,10 +151,11 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     data = {"soundfonts": collect(args.renders), "kits": collect(args.kits)}
-    hihat_data = collect_hihats(args.kits)
-    train, hihat_train = data["soundfonts"]["train"], hihat_data["train"]
+    train = data["soundfonts"]["train"]
     tom = fit(train["tom"], train["is_tom"], hit_model.TOM_FEATURES, both_lanes=False)
     ride = fit(train["cymbal"], train["is_ride"], hit_model.CYMBAL_FEATURES, both_lanes=True)
+    hihat_data = collect_hihats(args.kits, real_tom=tom)
+    hihat_train = hihat_data["train"]
     open_hihat = fit(hihat_train["hihat"], hihat_train["is_open"], hit_model.HIHAT_FEATURES, both_lanes=True)
     fitted_on = (f"bench/fit_hit_model.py on Groove's train renders: {len(train['is_tom'])} tom hits of the network "
                  f"({int(train['is_tom'].sum())} real) and {len(train['is_ride'])} cymbal hits "
@@ -170,10 +180,23 @@ def main() -> None:
         print(f"{name} (kits): open / closed hi-hats")
         print(f"  decay rule     {scores(hihats['rule'], hihats['is_open'])} / {scores(~hihats['rule'], ~hihats['is_open'])}")
         print(f"  fitted model   {scores(is_open, hihats['is_open'])} / {scores(~is_open, ~hihats['is_open'])}")
+    print("open / closed hi-hats on each kit's validation and test renders, fitted on the other kits' train renders:")
+    for kit in np.unique(hihat_train["kit"]):
+        others = hihat_train["kit"] != kit
+        model = fit(hihat_train["hihat"][others], hihat_train["is_open"][others], hit_model.HIHAT_FEATURES,
+                    both_lanes=True)
+        held_out = {key: np.concatenate([hihat_data[name][key][hihat_data[name]["kit"] == kit]
+                                         for name in ("validation", "test")]) for key in ("hihat", "is_open", "rule")}
+        is_open = model.decide(held_out["hihat"])[0]
+        print(f"  {kit}")
+        print(f"    decay rule   {scores(held_out['rule'], held_out['is_open'])} / "
+              f"{scores(~held_out['rule'], ~held_out['is_open'])}")
+        print(f"    fitted model {scores(is_open, held_out['is_open'])} / {scores(~is_open, ~held_out['is_open'])}")
     if args.write:
         hit_model.MODEL_FILE.write_text(json.dumps(
             {"fitted_on": fitted_on, "real_tom": tom.as_json(), "ride": ride.as_json(),
              "open_hihat": open_hihat.as_json()}, indent=1) + "\n")
+
 
 if __name__ == "__main__":
     main()

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/groove_renders.py OUT [--groove ../shared/data/groov
 Writes OUT/NAME.flac, OUT/NAME.labels.npz (beat times and downbeat flags, and every drum
 hit's time and General MIDI note; seconds) and
 OUT/NAME.analysis.npz (ADTOF spectrogram and drum activations, what the tempo map reads), and
-OUT/index.csv. Renders already there are kept, so the command resumes.
+OUT/index.csv. Renders already there are kept, so the command resumes (give --kits its own OUT).
 
 Each render takes up to EXCERPT_S of a real drummer's performance (Groove MIDI Dataset,
 Gillick et al. 2019, CC BY 4.0) and adds a generated bass line and chords: a progression of

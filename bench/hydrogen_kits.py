@@ -69,7 +69,9 @@ CHOKE_FADE_S = 0.015
 
 @dataclass(frozen=True)
 class Layer:
-    low: float  # velocity range, [0, 1]
+    """One recorded sample of a drum and the velocities, in [0, 1], it plays for."""
+
+    low: float
     high: float
     gain: float
     samples: np.ndarray  # (n, 2) float32 at the render's rate
@@ -77,10 +79,14 @@ class Layer:
 
 @dataclass(frozen=True)
 class Instrument:
+    """A drum of a kit: its velocity layers in drumkit.xml's order."""
+
     layers: tuple[Layer, ...]
 
     def stroke(self, velocity: float) -> np.ndarray:
-        """The sound of one stroke at `velocity` in [0, 1]: (n, 2)."""
+        """The sound of one stroke at `velocity` in [0, 1]: (n, 2). As in Hydrogen, the first
+        layer in the file's order whose range holds the velocity plays (some kits end with a
+        catch-all layer), else the last."""
         layer = next((layer for layer in self.layers if layer.low <= velocity <= layer.high), self.layers[-1])
         return layer.samples * (layer.gain * velocity)
 
@@ -110,7 +116,7 @@ def load_kit(name: str, *, sample_rate: int) -> dict[str, Instrument]:
                                 high=float(layer.findtext(f"{namespace}max", "1")),
                                 gain=float(layer.findtext(f"{namespace}gain", "1")) * volume,
                                 samples=samples * np.array(pans, dtype=np.float32)))
-        kit[role] = Instrument(layers=tuple(sorted(layers, key=lambda layer: layer.low)))
+        kit[role] = Instrument(layers=tuple(layers))
     return kit
 
 
@@ -131,11 +137,13 @@ def render_drums(*, kit_name: str, times: np.ndarray, notes: np.ndarray, velocit
         if role is None:
             continue
         start = int(time * sample_rate)
+        if start >= len(audio):
+            continue
         stroke = kit[role].stroke(float(velocity) / 127.0)
         if role in HIHAT_ROLES:
             later = hihat_starts[hihat_starts > start]
             if len(later):
-                stroke = stroke[:later[0] - start + fade].copy()
+                stroke = stroke[:later[0] - start + fade]
                 tail = min(fade, len(stroke))
                 stroke[len(stroke) - tail:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)[:, None]
         end = min(start + len(stroke), len(audio))

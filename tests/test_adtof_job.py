@@ -1,4 +1,5 @@
-"""The default track end to end: the web upload picks `adtof`, a real worker runs it."""
+"""The default track end to end: the web upload offers it first (`advanced-features`, ADTOF's network
+with fitted lanes), a real worker runs it."""
 
 import zipfile
 
@@ -9,13 +10,14 @@ import pytest
 from charts.models import ChartVersion
 from processing.dtx.reader import decode_dtx_bytes, parse_dtx
 from processing.lanes import Lane
+from processing.transcription import PREFERRED_TRACK
 from tests.uploads import upload
 
 
 @pytest.mark.django_db(transaction=True)
-def test_adtof_chart_from_the_worker(logged_in_client, groove_file, run_worker):
+def test_default_track_chart_from_the_worker(logged_in_client, groove_file, run_worker):
     path, groove = groove_file
-    version = upload(logged_in_client, path, track="adtof")
+    version = upload(logged_in_client, path, track=PREFERRED_TRACK)
     worker = run_worker()
     assert worker.returncode == 0, worker.stderr[-2000:]
     version.refresh_from_db()

@@ -5,7 +5,8 @@ Composition: log-filterbank spectrogram -> Frame_RNN activations (`track.analyse
 CRNN folds' mean activations (`crnn`, on the spectrogram and its rise) -> per class, a weighted
 mean of the two with fitted weights -> the `advanced-features` steps on the fused activations
 (`advanced.fitted_lane_hits`: peak picking with the thresholds below, tom hits kept by the
-fitted tom model, lane refinement with crash or ride by the fitted cymbal model).
+fitted tom model, lane refinement with crash or ride and open or closed hi-hat by the fitted
+cymbal and hi-hat models).
 """
 
 from __future__ import annotations

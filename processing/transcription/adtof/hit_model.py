@@ -167,11 +167,13 @@ def hihat_features(*, signals: lanes.HihatSignals, onsets: np.ndarray) -> np.nda
     envelope = signals.envelope_db
     decay = lanes.hihat_decay_db(envelope_db=envelope, onsets=onsets, all_onsets=signals.all_onsets)
     ringing = np.concatenate([onsets, signals.cymbal_onsets])
-    short_ring, long_ring = (lanes.hihat_ring_db(envelope_db=envelope, onsets=onsets, masking_onsets=ringing,
-                                                 last_frame=frames)
-                             for frames in HIHAT_RING_FRAMES)
+    short_frames, long_frames = HIHAT_RING_FRAMES
+    short_depth, _ = lanes.hihat_ring_db(envelope_db=envelope, onsets=onsets, masking_onsets=ringing,
+                                         last_frame=short_frames)
+    long_depth, long_fall = lanes.hihat_ring_db(envelope_db=envelope, onsets=onsets, masking_onsets=ringing,
+                                                last_frame=long_frames)
     tilt = lanes.hihat_tilt_db(tilt_db=signals.tilt_db, onsets=onsets)
-    return np.column_stack([decay, short_ring[0], long_ring[0], long_ring[1],
+    return np.column_stack([decay, short_depth, long_depth, long_fall,
                             lanes.hihat_rise_db(envelope_db=envelope, onsets=onsets), tilt - np.median(tilt)])
 
 

@@ -138,7 +138,9 @@ class HihatSignals(NamedTuple):
     """What a hi-hat split reads, at 100 frames per second: the hi-hat band's level
     (frames,) dB, the tilt of its sound (HIHAT_TILT_BANDS' lower minus upper level,
     (frames,) dB), every class's onsets (s) and the cymbals' (s), whose ring masks a
-    hi-hat's as much as the next hi-hat hit does."""
+    hi-hat's as much as the next hi-hat hit does from three frames after the hi-hat on (a
+    cymbal struck with the hi-hat rings over it from the start, and the hi-hat then sounds
+    open: a known failure, rare in the renders the model learnt from)."""
 
     envelope_db: np.ndarray
     tilt_db: np.ndarray
@@ -198,21 +200,23 @@ def hihat_decay_db(*, envelope_db, onsets, all_onsets):
 def hihat_signals(*, envelope_db, low_db, high_db, onsets):
     """HihatSignals of a song from its band levels (dB, 100 fps): HIHAT_BAND's and
     HIHAT_TILT_BANDS' lower and upper ones; onsets: the five classes' onset times (s)."""
+    *_, cymbals = onsets
     return HihatSignals(envelope_db=envelope_db, tilt_db=low_db - high_db, all_onsets=np.concatenate(onsets),
-                        cymbal_onsets=np.asarray(onsets[4], dtype=float))
+                        cymbal_onsets=np.asarray(cymbals, dtype=float))
 
 
 def hihat_ring_db(*, envelope_db, onsets, masking_onsets, last_frame):
-    """How each hi-hat hit rings on: (deepest level relative to its peak, dB; mean change
-    per frame, dB), read from frame +3 up to ``last_frame`` after it or the frame before the
-    next of ``masking_onsets`` (s), whichever comes first.
+    """How each hi-hat hit rings on, read over frames +3 to ``last_frame`` - 1 after it
+    (100 fps), cut short before the next of ``masking_onsets`` (s) wherever its attack may
+    start (a frame before its onset: see PEAK_FRAMES).
 
     An open hi-hat keeps ringing for hundreds of milliseconds; a closed one, even a loose
     one whose first 100 ms ring like an open hi-hat, has fallen away by 200 ms.
 
     Returns
     -------
-    (np.ndarray, np.ndarray), each shape (n,).
+    (depth, fall), each np.ndarray of shape (n,): the deepest level relative to the hit's
+    peak (dB), and the mean change from one frame to the next over the window (dB per frame).
     """
     frames = _onset_frames(onsets, len(envelope_db))
     peaks = _peak_levels(envelope_db, frames)
@@ -221,10 +225,10 @@ def hihat_ring_db(*, envelope_db, onsets, masking_onsets, last_frame):
     depth, fall = np.zeros(len(frames)), np.zeros(len(frames))
     for i, (f, peak) in enumerate(zip(frames, peaks)):
         later = masking[masking > f + 2]
-        stop = min(f + last_frame, later[0] if len(later) else f + last_frame, len(envelope_db))
+        stop = min(f + last_frame, later[0] + PEAK_FRAMES[0] if len(later) else f + last_frame, len(envelope_db))
         segment = envelope_db[min(f + first, len(envelope_db) - 1):max(stop, f + first + 1)]
         depth[i] = segment.min() - peak
-        fall[i] = (segment[-1] - segment[0]) / len(segment)
+        fall[i] = (segment[-1] - segment[0]) / max(len(segment) - 1, 1)
     return depth, fall
 
 

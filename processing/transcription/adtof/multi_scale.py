@@ -1,6 +1,6 @@
 """The `multi-scale` track: the Frame_RNN run on the song at several slight time-stretches, its
 activations brought back to the song's time and averaged (test-time augmentation), then the
-`advanced-features` steps (fitted tom and cymbal decisions, lanes).
+`advanced-features` steps (fitted tom, cymbal and hi-hat decisions, lanes).
 
 A hit that falls between two of the network's 10 ms frames, or a blurred flam, lands on a
 different frame at each stretch; averaging the stretched views sharpens what they agree on.
