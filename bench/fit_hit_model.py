@@ -50,16 +50,27 @@ def nearest_label(*, onsets: np.ndarray, times: np.ndarray, notes: np.ndarray) -
     return np.where(np.abs(times[best] - onsets) <= MATCH_S, notes[best], -1)
 
 
+def _renders(folder: Path) -> list[dict]:
+    with open(folder / "index.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _render_hits(folder: Path, row: dict) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+    """(the network's activations, its onsets per class, the rendered hits' times and notes in
+    time order) of one render."""
+    activations = np.load(folder / f"{row['name']}.analysis.npz")["activations"]
+    labels = np.load(folder / f"{row['name']}.labels.npz")
+    order = np.argsort(labels["drum_times"])
+    return (activations, peaks.pick_onsets(activations=activations), labels["drum_times"][order],
+            labels["drum_notes"][order])
+
+
 def collect(folder: Path) -> dict[str, dict[str, np.ndarray]]:
     """Per split: tom hits (features, is a tom) and cymbal hits (features, is a ride, the rule's
     answer)."""
     data = {}
     for row in _renders(folder):
-        activations = np.load(folder / f"{row['name']}.analysis.npz")["activations"]
-        labels = np.load(folder / f"{row['name']}.labels.npz")
-        order = np.argsort(labels["drum_times"])
-        times, notes = labels["drum_times"][order], labels["drum_notes"][order]
-        onsets = peaks.pick_onsets(activations=activations)
+        activations, onsets, times, notes = _render_hits(folder, row)
         split = data.setdefault(row["split"], {key: [] for key in ("tom", "is_tom", "cymbal", "is_ride", "rule")})
         split["tom"].append(hit_model.tom_features(activations=activations, onsets=onsets[hit_model.TT]))
         is_tom = np.isin(notes, TOM_NOTES)
@@ -79,21 +90,12 @@ def collect(folder: Path) -> dict[str, dict[str, np.ndarray]]:
     return {split: {key: np.concatenate(parts) for key, parts in rows.items()} for split, rows in data.items()}
 
 
-def _renders(folder: Path) -> list[dict]:
-    with open(folder / "index.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def collect_hihats(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[str, dict[str, np.ndarray]]:
     """Per split: hi-hat hits (features, is open, the decay rule's answer, the kit). The tom
     hits `real_tom` rejects are left out of the onsets first, as the track does."""
     data = {}
     for row in _renders(folder):
-        activations = np.load(folder / f"{row['name']}.analysis.npz")["activations"]
-        labels = np.load(folder / f"{row['name']}.labels.npz")
-        order = np.argsort(labels["drum_times"])
-        times, notes = labels["drum_times"][order], labels["drum_notes"][order]
-        onsets = peaks.pick_onsets(activations=activations)
+        activations, onsets, times, notes = _render_hits(folder, row)
         toms = onsets[hit_model.TT]
         onsets[hit_model.TT] = toms[real_tom.decide(hit_model.tom_features(activations=activations, onsets=toms))[0]]
         audio = decode(path=folder / f"{row['name']}.flac")
