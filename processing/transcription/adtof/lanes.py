@@ -184,17 +184,23 @@ def hihat_decay_db(*, envelope_db, onsets, all_onsets):
     np.ndarray, shape (n,), dB; near 0 for an open hi-hat, -10 or below for a
     closed one.
     """
+    rings = _rings(envelope_db=envelope_db, onsets=onsets, masking_onsets=all_onsets,
+                   last_frame=HIHAT_DECAY_FRAMES[1], attack_lead=0)
+    return np.array([segment.min() - peak for segment, peak in rings])
+
+
+def _rings(*, envelope_db, onsets, masking_onsets, last_frame, attack_lead):
+    """(segment, peak) of each hit: the band's level from frame HIHAT_DECAY_FRAMES[0] after the
+    hit up to frame ``last_frame`` - 1, cut short ``attack_lead`` frames before the next of
+    ``masking_onsets`` (s) later than frame +2, and at least one frame long (the song's last
+    frame past its end); and the hit's peak level (dB)."""
     frames = _onset_frames(onsets, len(envelope_db))
-    peaks = _peak_levels(envelope_db, frames)
-    all_frames = np.sort(_onset_frames(all_onsets, len(envelope_db)))
-    first, last = HIHAT_DECAY_FRAMES
-    decay = np.zeros(len(frames))
-    for i, (f, peak) in enumerate(zip(frames, peaks)):
-        later = all_frames[all_frames > f + 2]
-        stop = min(f + last, later[0] if len(later) else f + last, len(envelope_db))
-        segment = envelope_db[f + first:max(stop, f + first + 1)]
-        decay[i] = (segment.min() if len(segment) else envelope_db[-1]) - peak
-    return decay
+    masking = np.sort(_onset_frames(masking_onsets, len(envelope_db)))
+    first = HIHAT_DECAY_FRAMES[0]
+    for f, peak in zip(frames, _peak_levels(envelope_db, frames)):
+        later = masking[masking > f + 2]
+        stop = min(f + last_frame, later[0] + attack_lead if len(later) else f + last_frame, len(envelope_db))
+        yield envelope_db[min(f + first, len(envelope_db) - 1):max(stop, f + first + 1)], peak
 
 
 def hihat_signals(*, envelope_db, low_db, high_db, onsets):
@@ -218,17 +224,10 @@ def hihat_ring_db(*, envelope_db, onsets, masking_onsets, last_frame):
     (depth, fall), each np.ndarray of shape (n,): the deepest level relative to the hit's
     peak (dB), and the mean change from one frame to the next over the window (dB per frame).
     """
-    frames = _onset_frames(onsets, len(envelope_db))
-    peaks = _peak_levels(envelope_db, frames)
-    masking = np.sort(_onset_frames(masking_onsets, len(envelope_db)))
-    first = HIHAT_DECAY_FRAMES[0]
-    depth, fall = np.zeros(len(frames)), np.zeros(len(frames))
-    for i, (f, peak) in enumerate(zip(frames, peaks)):
-        later = masking[masking > f + 2]
-        stop = min(f + last_frame, later[0] + PEAK_FRAMES[0] if len(later) else f + last_frame, len(envelope_db))
-        segment = envelope_db[min(f + first, len(envelope_db) - 1):max(stop, f + first + 1)]
-        depth[i] = segment.min() - peak
-        fall[i] = (segment[-1] - segment[0]) / max(len(segment) - 1, 1)
+    rings = list(_rings(envelope_db=envelope_db, onsets=onsets, masking_onsets=masking_onsets,
+                        last_frame=last_frame, attack_lead=PEAK_FRAMES[0]))
+    depth = np.array([segment.min() - peak for segment, peak in rings])
+    fall = np.array([(segment[-1] - segment[0]) / max(len(segment) - 1, 1) for segment, _ in rings])
     return depth, fall
 
 
