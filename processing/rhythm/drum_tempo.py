@@ -10,6 +10,7 @@ import numpy as np
 
 from processing.rhythm import bar_tracking
 from processing.rhythm import beat_tracking
+from processing.rhythm import metrical_level
 
 FRAME_RATE = 100.0  # frames per second of activations and spectrogram
 # Weight of each drum class (BD, SD, TT, HH, CY) in the beat evidence. Kick and snare mark
@@ -42,6 +43,7 @@ DRUMMED_RADIUS_FRAMES = 2
 NO_EVIDENCE = 0.02
 LEAD_IN_FIT_BEATS = 8
 PICKUP_BEATS = 4
+LEAD_IN_ROUNDING_BEATS = 1e-6
 
 
 def beat_activation(*, drum_activations, weights=BEAT_WEIGHTS):
@@ -91,6 +93,8 @@ def estimate_tempo_map(*, drum_activations, spectrogram=None, frame_rate=FRAME_R
     beat_times = beat_tracking.track_beats(activation=activation, frame_rate=frame_rate,
                                            log_tempo_prior=log_tempo_prior)
     beat_times = steady_silent_intro(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
+    beat_times = metrical_level.choose_level(beat_times=beat_times, drum_activations=drum_activations,
+                                             frame_rate=frame_rate)
     first_downbeat, bar_lengths = bar_tracking.track_bars(
         beat_times=beat_times, drum_activations=drum_activations, spectrogram=spectrogram,
         frame_rate=frame_rate, meters=meters)
@@ -134,7 +138,9 @@ def steady_silent_intro(*, beat_times, activation, frame_rate=FRAME_RATE):
     silent_until = lead_in_end - pickup if lead_in_end > pickup else lead_in_end
     if activation[:max(silent_until, 0)].max(initial=0.0) > NO_EVIDENCE:
         return beat_times
-    lead_in = beat_times[first] - period * np.arange(int(beat_times[first] // period), 0, -1)
+    # The tolerance keeps a beat that falls on 0 s to rounding of the fitted period.
+    count = int(np.floor(beat_times[first] / period + LEAD_IN_ROUNDING_BEATS))
+    lead_in = np.maximum(beat_times[first] - period * np.arange(count, 0, -1), 0.0)
     return np.concatenate([lead_in, beat_times[first:]])
 
 
