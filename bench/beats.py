@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/beats.py [--songs ../shared/data/mdb-dev] [--model-d
 Scores the tempo map the charts are written on (beats tracked on ADTOF's drum activations,
 then made piecewise constant, bars from the bar tracker), and librosa's beat tracker as the
 baseline. With --renders, the songs are bench/groove_renders.py's renders of one Groove split,
-popular styles only (their analyses are read from the folder; librosa's baseline is left out).
+popular styles only (their analyses are read from the folder; librosa's baseline is left out),
+with means by meter and by variant (tempo change, pickup, drumless intro) under the table.
 """
 
 import argparse
@@ -25,6 +26,18 @@ from bench.groove_renders import POPULAR_STYLES  # noqa: E402
 from processing import rhythm  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
+
+# Means printed under the renders' table, by what the render holds.
+VARIANT_GROUPS = ("meter 4/4", "meter 3/4", "meter 6/8", "tempo change", "pickup", "drumless intro")
+
+
+def variant_groups(*, meter: str, variant: str) -> set[str]:
+    """The VARIANT_GROUPS a render belongs to, from its meter ("4-4") and variant ("pickup2+tempo-0.10")."""
+    names = {f"meter {meter.replace('-', '/')}"}
+    for prefix, group in (("tempo", "tempo change"), ("pickup", "pickup"), ("intro", "drumless intro")):
+        if any(part.startswith(prefix) for part in variant.split("+")):
+            names.add(group)
+    return names
 
 
 def score(*, name: str, spectrogram, activations, reference_beats, reference_downbeats, baseline=None) -> tuple:
@@ -47,7 +60,7 @@ def main() -> None:
     parser.add_argument("--renders", type=Path, help="bench/groove_renders.py's output folder")
     parser.add_argument("--split", default="test", help="Groove split of the renders scored")
     args = parser.parse_args()
-    rows = []
+    rows, groups = [], []
     print(f"{'song':<36}{'beat F':>8}{'downbeat F':>12}{'librosa beat F':>16}{'meter':>7}{'segments':>10}{'s':>7}")
     if args.renders:
         for render in csv.DictReader(open(args.renders / "index.csv")):
@@ -58,6 +71,7 @@ def main() -> None:
             rows.append(score(name=f"{render['name']} {render['variant']}", spectrogram=analysis["spectrogram"],
                               activations=analysis["activations"], reference_beats=labels["beats"],
                               reference_downbeats=labels["beats"][labels["downbeats"]]))
+            groups.append(variant_groups(meter=render["meter"], variant=render["variant"]))
     else:
         for annotation in sorted(args.songs.glob("*.beats.txt")):
             song = annotation.with_name(annotation.name.replace(".beats.txt", ".flac"))
@@ -70,6 +84,11 @@ def main() -> None:
                               baseline=librosa_beats))
     mean = np.mean(rows, axis=0)
     print(f"{'mean':<36}{mean[0]:>8.3f}{mean[1]:>12.3f}{mean[2]:>16.3f}")
+    for group in VARIANT_GROUPS:
+        members = [row for row, names in zip(rows, groups) if group in names]
+        if members:
+            group_mean = np.mean(members, axis=0)
+            print(f"{'  ' + group + f' ({len(members)})':<36}{group_mean[0]:>8.3f}{group_mean[1]:>12.3f}")
 
 
 if __name__ == "__main__":

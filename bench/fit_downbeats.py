@@ -1,12 +1,12 @@
 """Fit the downbeat tracker's weights on rendered songs and score them, honestly split.
 
-Run: .venv/bin/python bench/fit_downbeats.py RENDERS [--songs ../shared/data/mdb-dev] [--model-dir ../shared/models]
-RENDERS is bench/groove_renders.py's output folder. Only renders of POPULAR_STYLES are used
+Run: .venv/bin/python bench/fit_downbeats.py RENDERS [RENDERS ...] [--songs ../shared/data/mdb-dev] [--model-dir ../shared/models]
+RENDERS are bench/groove_renders.py's output folders (through soundfonts, and with --kits through recorded kits). Only renders of POPULAR_STYLES are used
 (the music DTX charts are made of; Groove's jazz, latin and afro-cuban performances are left
 out, their swing and clave grids being another problem than bar lines). The weights (the drum patterns' weight and
 one per downbeat cue, see processing.rhythm.bar_tracking) are fitted by coordinate search for
-the best mean downbeat F (mir_eval, 70 ms) of the bar HMM over the beats the product tracks,
-on the renders of Groove's 'train' split only. Printed: the fitted weights; downbeat F per
+the best mean downbeat F (mir_eval, 70 ms) of the bar HMM over the beats the product tracks
+(drum_tempo.track_song_beats), on the renders of Groove's 'train' split only. Printed: the fitted weights; downbeat F per
 split, meter and variant of the renders; the development songs scored with those weights
 (nothing fitted on them) and leave-one-song-out (fitted on train renders plus the other
 three songs).
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.groove_renders import POPULAR_STYLES  # noqa: E402
 from processing.audio import decode  # noqa: E402
-from processing.rhythm import bar_tracking, beat_tracking, drum_tempo  # noqa: E402
+from processing.rhythm import bar_tracking, drum_tempo  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
 
 # Candidate values tried for each weight in turn, per pass.
@@ -58,8 +58,7 @@ class Item:
 
 def load_item(*, name: str, group: str, spectrogram: np.ndarray, activations: np.ndarray,
               reference_beats: np.ndarray, reference_downbeats: np.ndarray) -> Item:
-    beats = beat_tracking.track_beats(activation=drum_tempo.beat_activation(drum_activations=activations),
-                                      frame_rate=bar_tracking.FRAME_RATE, log_tempo_prior=drum_tempo.log_tempo_prior)
+    beats = drum_tempo.track_song_beats(drum_activations=activations, frame_rate=bar_tracking.FRAME_RATE)
     slots = bar_tracking.beat_slot_features(beat_times=beats, activations=activations)
     return Item(name=name, group=group, beats=beats, reference_beats=reference_beats,
                 reference_downbeats=reference_downbeats, slots=slots,
@@ -76,7 +75,7 @@ def load_renders(folder: Path) -> list[Item]:
         labels = np.load(folder / f"{row['name']}.labels.npz")
         variant = "+".join(re.findall("[a-z]+", row["variant"]))  # "pickup2+tempo-0.10" -> "pickup+tempo"
         items.append(load_item(
-            name=row["name"], group=f"{row['split']} {row['meter']} {variant}",
+            name=row["name"], group=f"{row['split']} {folder.name} {row['meter']} {variant}",
             spectrogram=analysis["spectrogram"], activations=analysis["activations"],
             reference_beats=labels["beats"], reference_downbeats=labels["beats"][labels["downbeats"]]))
     return items
@@ -126,12 +125,12 @@ def fit(items: list[Item], start: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("renders", type=Path)
+    parser.add_argument("renders", type=Path, nargs="+", help="folders of bench/groove_renders.py (soundfonts, kits)")
     parser.add_argument("--songs", type=Path, default=ROOT.parent / "shared" / "data" / "mdb-dev")
     parser.add_argument("--model-dir", type=Path, default=ROOT.parent / "shared" / "models")
     args = parser.parse_args()
-    renders = load_renders(args.renders)
-    songs = load_songs(songs=args.songs, model_dir=args.model_dir, cache=args.renders)
+    renders = [item for folder in args.renders for item in load_renders(folder)]
+    songs = load_songs(songs=args.songs, model_dir=args.model_dir, cache=args.renders[0])
     train = [item for item in renders if item.group.startswith("train")]
     shipped = np.concatenate([[bar_tracking.DRUM_WEIGHT], bar_tracking.CUE_WEIGHTS])
     fitted = fit(train, shipped)
@@ -142,11 +141,11 @@ def main() -> None:
     print(f"\n{'renders':<34}{'n':>4}{'beat F':>8}{'shipped':>9}{'fitted':>8}")
     groups = defaultdict(list)
     for item in renders:
-        split = item.group.split()[0]
+        split, folder = item.group.split()[:2]
         groups[item.group].append(item)
-        groups[f"{split} all"].append(item)
+        groups[f"{split} {folder} all"].append(item)
         if mir_eval.beat.f_measure(item.reference_beats, item.beats) >= BEATS_RIGHT_F:
-            groups[f"{split} beats right"].append(item)
+            groups[f"{split} {folder} beats right"].append(item)
     for group, items in sorted(groups.items()):
         beat_f = np.mean([mir_eval.beat.f_measure(item.reference_beats, item.beats) for item in items])
         print(f"{group:<34}{len(items):>4}{beat_f:>8.3f}{mean_f(items, shipped):>9.3f}{mean_f(items, fitted):>8.3f}")

@@ -89,16 +89,31 @@ def estimate_tempo_map(*, drum_activations, spectrogram=None, frame_rate=FRAME_R
     first_downbeat : int, index into beat_times of the first beat of the first full bar.
     bar_lengths : np.ndarray, shape (n_bars,), int, beats per bar from first_downbeat on.
     """
-    activation = beat_activation(drum_activations=drum_activations)
-    beat_times = beat_tracking.track_beats(activation=activation, frame_rate=frame_rate,
-                                           log_tempo_prior=log_tempo_prior)
-    beat_times = steady_silent_intro(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
-    beat_times = metrical_level.choose_level(beat_times=beat_times, drum_activations=drum_activations,
-                                             frame_rate=frame_rate)
+    beat_times = track_song_beats(drum_activations=drum_activations, frame_rate=frame_rate)
     first_downbeat, bar_lengths = bar_tracking.track_bars(
         beat_times=beat_times, drum_activations=drum_activations, spectrogram=spectrogram,
         frame_rate=frame_rate, meters=meters)
     return beat_times, first_downbeat, bar_lengths
+
+
+def track_song_beats(*, drum_activations, frame_rate=FRAME_RATE):
+    """A song's beats: tracked on the drums' beat activation, a silent intro laid at the
+    drums' tempo (steady_silent_intro), then at the metrical level metrical_level chooses.
+
+    Parameters
+    ----------
+    drum_activations : np.ndarray, shape (n_frames, 5), in [0, 1], ADTOF classes.
+
+    Returns
+    -------
+    np.ndarray, shape (n_beats,), seconds, increasing.
+    """
+    activation = beat_activation(drum_activations=drum_activations)
+    beat_times = beat_tracking.track_beats(activation=activation, frame_rate=frame_rate,
+                                           log_tempo_prior=log_tempo_prior)
+    beat_times = steady_silent_intro(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
+    return metrical_level.choose_level(beat_times=beat_times, drum_activations=drum_activations,
+                                       frame_rate=frame_rate)
 
 
 def steady_silent_intro(*, beat_times, activation, frame_rate=FRAME_RATE):
