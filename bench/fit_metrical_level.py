@@ -8,7 +8,7 @@ its four relatives (double, the two halves, shifted half a beat), and the tracke
 against its relatives, labelled with the one nearest the true beats (where one reaches beat
 F 0.8). The weights are a conditional logit's, with an L2 penalty on the standardised
 features; the penalty and the switching margin are chosen for the best mean beat F on the
-validation renders. Prints, per split, beat F of the tracked grids and of the chosen ones,
+validation renders, ties broken by the train renders' beat F. Prints, per split, beat F of the tracked grids and of the chosen ones,
 and the weights to paste into metrical_level.WEIGHTS and SWITCH_MARGIN.
 """
 
@@ -25,13 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.groove_renders import POPULAR_STYLES  # noqa: E402
-from processing.rhythm import bar_tracking, beat_tracking, drum_tempo, metrical_level  # noqa: E402
+from processing.rhythm import drum_tempo, metrical_level  # noqa: E402
 
 PENALTIES = (0.1, 0.3, 1.0, 3.0)
-MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0)
+MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 # A tracked grid trains the model only where one of its candidates is near the true beats.
 MIN_LABEL_BEAT_F = 0.8
 SPLITS = ("train", "validation", "test")
+FRAME_RATE = metrical_level.FRAME_RATE
 EPSILON = 1e-9
 
 
@@ -46,23 +47,14 @@ def render_groups(folder: Path) -> list[dict]:
         analysis = np.load(folder / f"{render['name']}.analysis.npz")
         true_beats = np.load(folder / f"{render['name']}.labels.npz")["beats"]
         activations = analysis["activations"]
-        activation = drum_tempo.beat_activation(drum_activations=activations)
-        tracked = drum_tempo.steady_silent_intro(
-            beat_times=beat_tracking.track_beats(activation=activation, log_tempo_prior=drum_tempo.log_tempo_prior),
-            activation=activation)
-        curves = np.asarray(activations, dtype=np.float64)
-
-        def features(beats):
-            return np.array([metrical_level.grid_features(beat_times=grid, curves=curves)
-                             for grid in metrical_level.candidate_grids(beats)])
-
+        tracked = drum_tempo.track_drum_beats(drum_activations=activations)
+        grids = metrical_level.candidate_grids(beat_times=tracked, duration_s=len(activations) / FRAME_RATE)
         groups.append({
             "split": render["split"], "name": f"{folder.name}/{render['name']}", "four": render["meter"] == "4-4",
-            "true": features(true_beats), "tracked": features(tracked),
-            "beat_f": np.array([mir_eval.beat.f_measure(true_beats, grid)
-                                for grid in metrical_level.candidate_grids(tracked)]),
-            "tracked_in_four": bar_tracking.estimate_meter(slot_features=bar_tracking.beat_slot_features(
-                beat_times=tracked, activations=curves)) == bar_tracking.METERS[0],
+            "true": metrical_level.candidate_features(beat_times=true_beats, drum_activations=activations),
+            "tracked": metrical_level.candidate_features(beat_times=tracked, drum_activations=activations),
+            "beat_f": np.array([mir_eval.beat.f_measure(true_beats, grid) for grid in grids]),
+            "tracked_in_four": metrical_level.repeats_in_four(beat_times=tracked, drum_activations=activations),
         })
     return groups
 
@@ -91,11 +83,10 @@ def fit(groups: list[dict], *, penalty: float) -> np.ndarray:
 
 
 def chosen(group: dict, *, weights: np.ndarray, margin: float) -> int:
+    """The candidate metrical_level.choose_level would take with these weights and margin."""
     if not group["tracked_in_four"]:
         return 0
-    scores = group["tracked"] @ weights
-    best = int(np.argmax(scores))
-    return best if scores[best] - scores[0] > margin else 0
+    return metrical_level.chosen_candidate(scores=group["tracked"] @ weights, margin=margin)
 
 
 def mean_beat_f(groups: list[dict], *, weights: np.ndarray, margin: float) -> float:
@@ -109,14 +100,17 @@ def main() -> None:
     groups = [group for folder in args.renders for group in render_groups(folder)]
     train = [group for group in groups if group["split"] == "train" and group["four"]]
     validation = [group for group in groups if group["split"] == "validation"]
-    # Ties go to the stronger penalty, then to the larger margin: fewer grids change.
-    results = sorted(((mean_beat_f(validation, weights=weights, margin=margin), penalty, margin)
-                      for penalty in PENALTIES for weights in [fit(train, penalty=penalty)] for margin in MARGINS),
-                     key=lambda row: (round(row[0], 6), row[1], row[2]))
-    for validation_f, penalty, margin in results:
-        print(f"L2 {penalty:<5} margin {margin:<5} validation beat F {validation_f:.4f}")
-    _, penalty, margin = results[-1]
-    weights = fit(train, penalty=penalty)
+    # Ties on validation go to the better train beat F, then to the stronger penalty and the
+    # larger margin (fewer grids change).
+    fits = {penalty: fit(train, penalty=penalty) for penalty in PENALTIES}
+    results = sorted(((mean_beat_f(validation, weights=fits[penalty], margin=margin),
+                       mean_beat_f(train, weights=fits[penalty], margin=margin), penalty, margin)
+                      for penalty in PENALTIES for margin in MARGINS),
+                     key=lambda row: (round(row[0], 6), round(row[1], 6), row[2], row[3]))
+    for validation_f, train_f, penalty, margin in results:
+        print(f"L2 {penalty:<5} margin {margin:<5} validation beat F {validation_f:.4f}, train {train_f:.4f}")
+    _, _, penalty, margin = results[-1]
+    weights = fits[penalty]
     print(f"\nchosen: L2 {penalty}, margin {margin}\n")
     print(f"{'renders':<36}{'n':>4}{'tracked beat F':>16}{'chosen beat F':>15}")
     for folder in args.renders:

@@ -145,3 +145,17 @@ def test_a_lead_in_shorter_than_a_pickup_keeps_its_beats_unless_silent():
     activation[int(round(0.52 * FPS))] = 0.0  # silent: the lead-in is laid on the drums' grid
     steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
     np.testing.assert_allclose(steadied[:2], [0.0, 0.5], atol=0.01)
+
+
+def test_a_lead_in_beat_on_the_first_sample_is_kept():
+    """A silent intro whose grid falls on 0 s keeps that beat whatever the rounding of the
+    fitted period: 20 s at 0.5 s a beat is 40 beats, the first at 0 s."""
+    for period in (0.5 - 1e-12, 0.5, 0.5 + 1e-12):
+        activation = np.zeros(3000)
+        drums = 20.0 + period * np.arange(18)
+        for time in drums:
+            activation[int(round(time * FPS))] = 0.9
+        tracked = np.concatenate([0.2 + 0.493 * np.arange(40)[0.2 + 0.493 * np.arange(40) < 19.7], drums])
+        steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
+        intro = steadied[steadied < 20.0 - 1e-6]
+        assert intro.size == 40 and abs(intro[0]) < 1e-6 and intro.min() >= 0.0

@@ -43,6 +43,8 @@ DRUMMED_RADIUS_FRAMES = 2
 NO_EVIDENCE = 0.02
 LEAD_IN_FIT_BEATS = 8
 PICKUP_BEATS = 4
+# Counting the lead-in's beats back to 0 s allows this much rounding of the fitted period, so
+# that a beat falling on 0 s is kept.
 LEAD_IN_ROUNDING_BEATS = 1e-6
 
 
@@ -89,31 +91,38 @@ def estimate_tempo_map(*, drum_activations, spectrogram=None, frame_rate=FRAME_R
     first_downbeat : int, index into beat_times of the first beat of the first full bar.
     bar_lengths : np.ndarray, shape (n_bars,), int, beats per bar from first_downbeat on.
     """
-    beat_times = track_song_beats(drum_activations=drum_activations, frame_rate=frame_rate)
+    beat_times = track_song_beats(drum_activations=drum_activations, frame_rate=frame_rate, meters=meters)
     first_downbeat, bar_lengths = bar_tracking.track_bars(
         beat_times=beat_times, drum_activations=drum_activations, spectrogram=spectrogram,
         frame_rate=frame_rate, meters=meters)
     return beat_times, first_downbeat, bar_lengths
 
 
-def track_song_beats(*, drum_activations, frame_rate=FRAME_RATE):
-    """A song's beats: tracked on the drums' beat activation, a silent intro laid at the
-    drums' tempo (steady_silent_intro), then at the metrical level metrical_level chooses.
+def track_song_beats(*, drum_activations, frame_rate=FRAME_RATE, meters=bar_tracking.METERS):
+    """A song's beats: track_drum_beats, at the metrical level metrical_level chooses.
 
     Parameters
     ----------
     drum_activations : np.ndarray, shape (n_frames, 5), in [0, 1], ADTOF classes.
+    meters : tuple of int, the meters the bar tracker chooses from.
 
     Returns
     -------
     np.ndarray, shape (n_beats,), seconds, increasing.
     """
+    return metrical_level.choose_level(beat_times=track_drum_beats(drum_activations=drum_activations,
+                                                                   frame_rate=frame_rate),
+                                       drum_activations=drum_activations, frame_rate=frame_rate, meters=meters)
+
+
+def track_drum_beats(*, drum_activations, frame_rate=FRAME_RATE):
+    """Beats tracked on the drums' beat activation, with a silent intro laid at the drums'
+    tempo (steady_silent_intro): np.ndarray, shape (n_beats,), seconds, increasing, from
+    drum_activations ((n_frames, 5), in [0, 1])."""
     activation = beat_activation(drum_activations=drum_activations)
     beat_times = beat_tracking.track_beats(activation=activation, frame_rate=frame_rate,
                                            log_tempo_prior=log_tempo_prior)
-    beat_times = steady_silent_intro(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
-    return metrical_level.choose_level(beat_times=beat_times, drum_activations=drum_activations,
-                                       frame_rate=frame_rate)
+    return steady_silent_intro(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
 
 
 def steady_silent_intro(*, beat_times, activation, frame_rate=FRAME_RATE):
@@ -153,7 +162,6 @@ def steady_silent_intro(*, beat_times, activation, frame_rate=FRAME_RATE):
     silent_until = lead_in_end - pickup if lead_in_end > pickup else lead_in_end
     if activation[:max(silent_until, 0)].max(initial=0.0) > NO_EVIDENCE:
         return beat_times
-    # The tolerance keeps a beat that falls on 0 s to rounding of the fitted period.
     count = int(np.floor(beat_times[first] / period + LEAD_IN_ROUNDING_BEATS))
     lead_in = np.maximum(beat_times[first] - period * np.arange(count, 0, -1), 0.0)
     return np.concatenate([lead_in, beat_times[first:]])

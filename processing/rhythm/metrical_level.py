@@ -17,100 +17,121 @@ from processing.rhythm import bar_tracking
 
 FRAME_RATE = 100.0  # frames per second of the drum activations
 CANDIDATES = ("tracked", "double", "half, even beats", "half, odd beats", "shifted half a beat")
-# Evidence curves: ADTOF's five drum classes. The mix's onsets in the bass and middle
-# registers were tried as well: they helped on the renders, whose generated bass plays on
-# every beat, and halved songs whose harmony moves once a bar.
-CURVES = ("BD", "SD", "TT", "HH", "CY")
-# A curve's value at a time is its maximum within this many frames (the slot window of
-# bar_tracking, 35 ms), so that a hit a little early or late still counts.
-PEAK_RADIUS_FRAMES = 3
+# The evidence: ADTOF's five drum classes (bar_tracking.DRUM_CLASSES), read at the sixteenth
+# slots of bar_tracking.beat_slot_features: on the beat, and half-way to the next. The mix's
+# onsets in the bass and middle registers were tried as well: they helped on the renders,
+# whose generated bass plays on every beat, and halved songs whose harmony moves once a bar.
+ON_BEAT_SLOT, BETWEEN_BEATS_SLOT = 0, 2
 # Tempo features: octaves from CENTRE_BPM, and their square (a log-normal tempo preference).
 CENTRE_BPM = 120.0
-FEATURES = (tuple(f"{curve} on beats" for curve in CURVES) + tuple(f"{curve} between beats" for curve in CURVES)
-            + ("octaves from 120 BPM", "octaves from 120 BPM, squared"))
-# Nats per unit of each feature, fitted by bench/fit_metrical_level.py (L2 penalty 3 on the
-# standardised features): on the 90 train renders in 4/4, soundfonts and kits, the true grid
+FEATURES = (tuple(f"{drum} on beats" for drum in bar_tracking.DRUM_CLASSES)
+            + tuple(f"{drum} between beats" for drum in bar_tracking.DRUM_CLASSES)
+            + (f"octaves from {CENTRE_BPM:g} BPM", f"octaves from {CENTRE_BPM:g} BPM, squared"))
+# Nats per unit of each feature, fitted by bench/fit_metrical_level.py (L2 penalty 0.3 on the
+# standardised features): on the 80 train renders in 4/4, soundfonts and kits, the true grid
 # against its four relatives, and the tracked grid against the candidate nearest the true
 # beats.
 WEIGHTS = np.array([
-    4.2693, 2.3104, -2.5371, 1.7267, 2.6534,
-    -1.1743, -3.9175, 4.0281, 1.9876, 1.5858,
-    -0.5068, -2.4930])
-# Another grid replaces the tracked one only when it scores this many nats higher. Penalties
-# of 0.1 to 3 with margins of 1 to 2 tied on the validation renders (mean beat F 0.831); the
-# strongest penalty and the largest margin change the fewest tracked grids.
+    6.2251, 2.4498, -6.3802, 3.5037, 8.1505,
+    -0.6259, -5.8291, 9.0636, 3.8034, 1.9183,
+    -1.1488, -4.3992])
+# Another grid replaces the tracked one only when it scores this many nats higher. On the
+# validation renders no penalty and margin did better than leaving every grid alone; those
+# that changed none there tied, and of them this one (with L2 0.3) does best on the train
+# renders.
 SWITCH_MARGIN = 2.0
+# Only beats whose drums repeat in this many beats are moved: the model was fitted on 4/4
+# renders, and halving the eighths a 6/8 song is tracked on, or doubling a waltz, would break
+# its bars.
+DUPLE_METER = 4
+# Each half of the tracked beats needs two beats to have a tempo.
 MIN_BEATS = 4
 
 
-def midpoints(beat_times):
-    """Times half-way between consecutive beats, and half a period after the last:
-    np.ndarray, shape (n_beats,), seconds."""
-    beat_times = np.asarray(beat_times, dtype=float)
-    half_last = (beat_times[-1] - beat_times[-2]) / 2
-    return np.append((beat_times[:-1] + beat_times[1:]) / 2, beat_times[-1] + half_last)
+def candidate_grids(*, beat_times, duration_s):
+    """The grids of CANDIDATES, in that order.
 
+    Parameters
+    ----------
+    beat_times : np.ndarray, shape (n_beats,), seconds, increasing, n_beats >= 2: tracked.
+    duration_s : float, the song's length: beats added half-way between tracked ones also
+        go half a period before the first and after the last, where the song lasts.
 
-def candidate_grids(beat_times):
-    """The grids of CANDIDATES, in that order, from tracked beats (seconds, increasing,
-    n_beats >= 2): a tuple of np.ndarray, seconds."""
+    Returns
+    -------
+    tuple of np.ndarray, seconds, increasing.
+    """
     beat_times = np.asarray(beat_times, dtype=float)
-    between = midpoints(beat_times)
+    first_half, last_half = (beat_times[1] - beat_times[0]) / 2, (beat_times[-1] - beat_times[-2]) / 2
+    between = np.concatenate([[beat_times[0] - first_half], (beat_times[:-1] + beat_times[1:]) / 2,
+                              [beat_times[-1] + last_half]])
+    between = between[(between >= 0.0) & (between < duration_s)]
     return (beat_times, np.sort(np.concatenate([beat_times, between])), beat_times[0::2], beat_times[1::2], between)
 
 
-def grid_features(*, beat_times, curves, frame_rate=FRAME_RATE):
+def grid_features(*, beat_times, drum_activations, frame_rate=FRAME_RATE):
     """FEATURES of a beat grid.
 
     Parameters
     ----------
     beat_times : np.ndarray, shape (n_beats,), seconds, increasing, n_beats >= 2.
-    curves : np.ndarray, shape (n_frames, len(CURVES)), ADTOF's drum activations, in [0, 1].
+    drum_activations : np.ndarray, shape (n_frames, 5), in [0, 1], bar_tracking.DRUM_CLASSES.
 
     Returns
     -------
-    np.ndarray, shape (len(FEATURES),): each curve's mean peak on the beats and between
-    them, then the grid's tempo in octaves from CENTRE_BPM and its square.
+    np.ndarray, shape (len(FEATURES),): each class's mean activation on the beats and
+    half-way between them, then the grid's tempo in octaves from CENTRE_BPM and its square.
     """
-    def mean_peaks(times):
-        centres = np.round(np.asarray(times) * frame_rate).astype(int)
-        frames = np.clip(centres[:, None] + np.arange(-PEAK_RADIUS_FRAMES, PEAK_RADIUS_FRAMES + 1), 0, len(curves) - 1)
-        return curves[frames].max(axis=1).mean(axis=0)
-
+    slots = bar_tracking.beat_slot_features(beat_times=beat_times, activations=drum_activations,
+                                            frame_rate=frame_rate)
     octaves = np.log2(60.0 / np.median(np.diff(beat_times)) / CENTRE_BPM)
-    return np.concatenate([mean_peaks(beat_times), mean_peaks(midpoints(beat_times)), [octaves, octaves ** 2]])
+    return np.concatenate([slots[:, :, ON_BEAT_SLOT].mean(axis=0), slots[:, :, BETWEEN_BEATS_SLOT].mean(axis=0),
+                           [octaves, octaves ** 2]])
 
 
-def level_scores(*, beat_times, curves, frame_rate=FRAME_RATE):
-    """Score in nats of each of CANDIDATES built from `beat_times`: np.ndarray, shape (5,)."""
-    return np.array([grid_features(beat_times=grid, curves=curves, frame_rate=frame_rate) @ WEIGHTS
-                     for grid in candidate_grids(beat_times)])
+def candidate_features(*, beat_times, drum_activations, frame_rate=FRAME_RATE):
+    """FEATURES of each of the candidate_grids of `beat_times` (tracked, n_beats >= MIN_BEATS)
+    over a song of `drum_activations` ((n_frames, 5)): np.ndarray, shape (5, len(FEATURES))."""
+    duration_s = len(drum_activations) / frame_rate
+    return np.array([grid_features(beat_times=grid, drum_activations=drum_activations, frame_rate=frame_rate)
+                     for grid in candidate_grids(beat_times=beat_times, duration_s=duration_s)])
 
 
-def choose_level(*, beat_times, drum_activations, frame_rate=FRAME_RATE):
+def chosen_candidate(*, scores, margin=SWITCH_MARGIN):
+    """Index into CANDIDATES of the best of `scores` ((5,), nats) if it beats the tracked
+    grid's by more than `margin` nats, else 0 (the tracked grid)."""
+    best = int(np.argmax(scores))
+    return best if scores[best] - scores[0] > margin else 0
+
+
+def repeats_in_four(*, beat_times, drum_activations, frame_rate=FRAME_RATE, meters=bar_tracking.METERS):
+    """Whether the drums over `beat_times` (seconds, n_beats >= 2) repeat in DUPLE_METER beats
+    (bar_tracking.estimate_meter among `meters`)."""
+    slots = bar_tracking.beat_slot_features(beat_times=beat_times, activations=drum_activations,
+                                            frame_rate=frame_rate)
+    return bar_tracking.estimate_meter(slot_features=slots, meters=meters) == DUPLE_METER
+
+
+def choose_level(*, beat_times, drum_activations, frame_rate=FRAME_RATE, meters=bar_tracking.METERS):
     """The candidate grid of `beat_times` that scores best, if it beats the tracked grid by
-    SWITCH_MARGIN nats; else `beat_times` unchanged.
-
-    Only beats whose drums repeat in four (bar_tracking.estimate_meter) are considered: the
-    model was fitted on 4/4 renders, and halving the eighths a 6/8 song is tracked on, or
-    doubling a waltz, would break its bars.
+    SWITCH_MARGIN nats; else `beat_times` unchanged, and always so for fewer than MIN_BEATS
+    beats or drums that do not repeat in four (repeats_in_four).
 
     Parameters
     ----------
     beat_times : np.ndarray, shape (n_beats,), seconds, increasing.
-    drum_activations : np.ndarray, shape (n_frames, 5), in [0, 1], CURVES.
+    drum_activations : np.ndarray, shape (n_frames, 5), in [0, 1], bar_tracking.DRUM_CLASSES.
+    meters : tuple of int, the meters bar_tracking.estimate_meter chooses from.
 
     Returns
     -------
-    np.ndarray, shape (n_beats',), seconds, increasing.
+    np.ndarray, shape (n_beats',), seconds, increasing, within the song.
     """
     beat_times = np.asarray(beat_times, dtype=float)
-    if beat_times.size < MIN_BEATS:
+    if beat_times.size < MIN_BEATS or not repeats_in_four(beat_times=beat_times, drum_activations=drum_activations,
+                                                          frame_rate=frame_rate, meters=meters):
         return beat_times
-    curves = np.asarray(drum_activations, dtype=np.float64)
-    slots = bar_tracking.beat_slot_features(beat_times=beat_times, activations=curves, frame_rate=frame_rate)
-    if bar_tracking.estimate_meter(slot_features=slots) != bar_tracking.METERS[0]:
-        return beat_times
-    scores = level_scores(beat_times=beat_times, curves=curves, frame_rate=frame_rate)
-    best = int(np.argmax(scores))
-    return candidate_grids(beat_times)[best] if scores[best] - scores[0] > SWITCH_MARGIN else beat_times
+    scores = candidate_features(beat_times=beat_times, drum_activations=drum_activations,
+                                frame_rate=frame_rate) @ WEIGHTS
+    grids = candidate_grids(beat_times=beat_times, duration_s=len(drum_activations) / frame_rate)
+    return grids[chosen_candidate(scores=scores)]
