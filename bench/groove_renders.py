@@ -16,6 +16,9 @@ hydrogen-drumkits) and mixed with the accompaniment at a drawn level. Variants, 
 - a tempo change at a bar line (the MIDI's tempo set 8-15 % faster or slower);
 - a pickup: the excerpt starts one to three beats before a bar;
 - a drumless intro: the accompaniment plays INTRO_BARS alone before the drums come in.
+With --percussion, most renders also get a hand-percussion part (tambourine, shaker), which a
+drum chart leaves out: its hits are labelled with their General MIDI notes like the drums'.
+Through a soundfont it is the soundfont's; with --kits, a recorded one (hydrogen_kits.PERCUSSION).
 The split (train, validation, test) is Groove's own: fit on train, report on test.
 """
 
@@ -73,6 +76,13 @@ BACKBONE_NOTES = (35, 36, 37, 38, 40)
 GRID_TOLERANCE = 1 / 12
 MIN_GRID_SHARE = 0.6
 P_TWO_CHORDS_IN_BAR, P_CHORD_HELD_TWO_BARS, P_PUSHED_CHANGE = 0.2, 0.2, 0.25
+# With --percussion: the share of renders with a hand-percussion part, its instruments (General
+# MIDI: tambourine, cabasa, maracas), and its patterns: (step, first stroke) in beats; "backbeat"
+# plays 2 and 4. With --kits it sits this far below the drums (RMS, dB, drawn per render).
+P_PERCUSSION = 0.7
+SOUNDFONT_PERCUSSION_NOTES = (54, 54, 69, 70)
+PERCUSSION_PATTERNS = {"backbeat": (2.0, 1.0), "beats": (1.0, 0.0), "eighths": (0.5, 0.0), "sixteenths": (0.25, 0.0)}
+PERCUSSION_LEVEL_DB = (-15.0, -3.0)
 # With --kits: the accompaniment's RMS level against the drums', drawn per render (dB); bands
 # are mixed louder than their drums more often than not.
 BAND_LEVEL_DB = (-6.0, 6.0)
@@ -172,8 +182,31 @@ def accompaniment(*, rng: np.random.Generator, n_bars: int, bar_ticks: int, beat
     return events
 
 
-def build_song(*, row: dict, groove: Path, rng: np.random.Generator) -> tuple[mido.MidiFile, np.ndarray, np.ndarray, str]:
-    """A MIDI song and its labels: (midi, beat times (s), downbeat flags, variant)."""
+def percussion_part(*, rng: np.random.Generator, notes: tuple[int, ...], start_tick: int, end_tick: int,
+                    beat_ticks: int, ppq: int) -> tuple[list[tuple[int, mido.Message]], str]:
+    """A tambourine or shaker part on one of `notes`, from a drawn beat of the drummed part to
+    its end: ((absolute tick, message) pairs on the drum channel, "note-pattern")."""
+    note = int(rng.choice(notes))
+    pattern = str(rng.choice(list(PERCUSSION_PATTERNS)))
+    step_beats, first_beat = PERCUSSION_PATTERNS[pattern]
+    step = max(int(step_beats * (beat_ticks if step_beats >= 1 else ppq)), 1)
+    start = start_tick + int(rng.integers(0, max((end_tick - start_tick) // beat_ticks // 2, 1))) * beat_ticks
+    # A hand player drifts around the grid by a few milliseconds (ppq / 48: 10 ms at 120 BPM).
+    ticks = np.arange(start + int(first_beat * beat_ticks), end_tick, step)
+    ticks = ticks + np.round(rng.normal(0.0, ppq / 48, len(ticks))).astype(int)
+    events = []
+    for tick in ticks[ticks >= 0]:
+        accent = (tick - start_tick) % beat_ticks < step // 2 or step >= beat_ticks
+        velocity = int(np.clip((95 if accent else 70) + rng.normal(0.0, 8.0), 30, 127))
+        events += [(int(tick), mido.Message("note_on", channel=DRUM_CHANNEL, note=note, velocity=velocity)),
+                   (int(tick) + ppq // 8, mido.Message("note_off", channel=DRUM_CHANNEL, note=note))]
+    return events, f"{note}-{pattern}"
+
+
+def build_song(*, row: dict, groove: Path, rng: np.random.Generator,
+               percussion_notes: tuple[int, ...] = ()) -> tuple[mido.MidiFile, np.ndarray, np.ndarray, str]:
+    """A MIDI song and its labels: (midi, beat times (s), downbeat flags, variant). With
+    `percussion_notes`, a part on one of them is drawn (P_PERCUSSION)."""
     ppq, tempo, drums = drum_events(groove / row["midi_filename"])
     numerator, denominator = METERS[row["time_signature"]]
     offset, _ = grid_offset(ppq=ppq, events=drums, denominator=denominator)
@@ -199,6 +232,11 @@ def build_song(*, row: dict, groove: Path, rng: np.random.Generator) -> tuple[mi
     n_bars = int(np.ceil((end_tick - bar_zero) / bar_ticks))
     events = kept + accompaniment(rng=rng, n_bars=n_bars, bar_ticks=bar_ticks, beat_ticks=beat_ticks,
                                   start_tick=bar_zero, key=int(rng.integers(12)))
+    if percussion_notes and rng.random() < P_PERCUSSION:
+        part, pattern = percussion_part(rng=rng, notes=percussion_notes, start_tick=max(shift, 0), end_tick=end_tick,
+                                        beat_ticks=beat_ticks, ppq=ppq)
+        events += part
+        variant.append(pattern)
     # Every note ends by the song's end: FluidSynth renders for as long as a note is held.
     events = [(min(tick, end_tick), message) for tick, message in events
               if tick >= 0 and (message.type == "note_off" or tick < end_tick)]
@@ -285,6 +323,14 @@ def render(*, midi: mido.MidiFile, soundfont: str, kit: str, path: Path, rng: np
         times, notes, velocities = drum_hits(midi)
         drums = hydrogen_kits.render_drums(kit_name=kit, times=times, notes=notes, velocities=velocities,
                                            duration_s=len(band) / SAMPLE_RATE, sample_rate=SAMPLE_RATE)
+        struck = np.isin(notes, list(hydrogen_kits.PERCUSSION))
+        if struck.any():
+            sources = hydrogen_kits.PERCUSSION[int(notes[struck][0])]
+            percussion = hydrogen_kits.render_percussion(
+                source=sources[rng.integers(len(sources))], times=times[struck], velocities=velocities[struck],
+                duration_s=len(band) / SAMPLE_RATE, sample_rate=SAMPLE_RATE)
+            level = 10 ** (rng.uniform(*PERCUSSION_LEVEL_DB) / 20) * _rms(drums) / max(_rms(percussion), 1e-9)
+            drums = drums + level * percussion[:len(drums)]
         level = 10 ** (rng.uniform(*BAND_LEVEL_DB) / 20) * _rms(drums) / max(_rms(band), 1e-9)
         samples = drums[:len(band)] + level * band[:len(drums)]
     else:
@@ -319,6 +365,7 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=ROOT.parent / "shared" / "models")
     parser.add_argument("--per-split", type=int, default=60, help="4/4 renders from each split at most")
     parser.add_argument("--kits", action="store_true", help="drums on Hydrogen's recorded kits (hydrogen-drumkits)")
+    parser.add_argument("--percussion", action="store_true", help="a hand-percussion part in most renders")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2026)
@@ -336,7 +383,10 @@ def main() -> None:
         soundfont = SOUNDFONTS[number % len(SOUNDFONTS)]
         kit = tuple(hydrogen_kits.KITS)[number % len(hydrogen_kits.KITS)] if args.kits else ""
         name = f"{number:03d}-{row['style'].replace('/', '_')}-{row['time_signature']}"
-        midi, beats, downbeats, variant = build_song(row=row, groove=args.groove, rng=song_rng)
+        percussion_notes = (tuple(hydrogen_kits.PERCUSSION) if args.kits else SOUNDFONT_PERCUSSION_NOTES) \
+            if args.percussion else ()
+        midi, beats, downbeats, variant = build_song(row=row, groove=args.groove, rng=song_rng,
+                                                     percussion_notes=percussion_notes)
         audio_path = args.out / f"{name}.flac"
         drum_times, drum_notes, _ = drum_hits(midi)
         np.savez(args.out / f"{name}.labels.npz", beats=beats, downbeats=downbeats, drum_times=drum_times,

@@ -63,6 +63,12 @@ KITS = {
         "crash": "Crash", "crash_2": "Crash Jazz", "ride": "Ride Rock", "ride_bell": "Ride Jazz",
     },
 }
+# Recorded hand percussion, which a drum chart leaves out, by General MIDI note: (kit folder,
+# instrument) that can play it.
+PERCUSSION = {
+    54: (("ForzeeStereo", "Tambourine (Pearl PTM-10GH)"), ("Gimme A Hand 1.0", "Tambourine")),  # tambourine
+    70: (("Gimme A Hand 1.0", "Maraca"),),  # maracas
+}
 # A hi-hat stroke stops the one before it (the pedal closes the cymbals) with this fade.
 CHOKE_FADE_S = 0.015
 
@@ -91,33 +97,53 @@ class Instrument:
         return layer.samples * (layer.gain * velocity)
 
 
-@lru_cache(maxsize=len(KITS))
 def load_kit(name: str, *, sample_rate: int) -> dict[str, Instrument]:
     """Role -> Instrument of kit `name` (a key of KITS), samples resampled to `sample_rate`."""
-    folder = KITS_DIR / name
+    return {role: load_instrument(name, instrument_name, sample_rate=sample_rate)
+            for role, instrument_name in KITS[name].items()}
+
+
+@lru_cache(maxsize=None)
+def load_instrument(kit_name: str, instrument_name: str, *, sample_rate: int) -> Instrument:
+    """The instrument `instrument_name` (its name in drumkit.xml) of the Hydrogen kit folder
+    `kit_name`, samples resampled to `sample_rate`."""
+    folder = KITS_DIR / kit_name
     root = ElementTree.parse(folder / "drumkit.xml").getroot()
     namespace = root.tag.split("}")[0] + "}" if "}" in root.tag else ""
-    by_name = {element.findtext(f"{namespace}name"): element for element in root.iter(f"{namespace}instrument")}
-    kit = {}
-    for role, instrument_name in KITS[name].items():
-        element = by_name[instrument_name]
-        volume = float(element.findtext(f"{namespace}volume", "1")) * float(element.findtext(f"{namespace}gain", "1"))
-        pans = (float(element.findtext(f"{namespace}pan_L", "1")), float(element.findtext(f"{namespace}pan_R", "1")))
-        layers = []
-        for layer in element.iter(f"{namespace}layer"):
-            samples, rate = soundfile.read(folder / layer.findtext(f"{namespace}filename"), dtype="float32",
-                                           always_2d=True)
-            samples = np.repeat(samples, 2, axis=1) if samples.shape[1] == 1 else samples[:, :2]
-            if rate != sample_rate:
-                common = gcd(rate, sample_rate)
-                samples = scipy.signal.resample_poly(samples, sample_rate // common, rate // common,
-                                                     axis=0).astype(np.float32)
-            layers.append(Layer(low=float(layer.findtext(f"{namespace}min", "0")),
-                                high=float(layer.findtext(f"{namespace}max", "1")),
-                                gain=float(layer.findtext(f"{namespace}gain", "1")) * volume,
-                                samples=samples * np.array(pans, dtype=np.float32)))
-        kit[role] = Instrument(layers=tuple(layers))
-    return kit
+    element = next(element for element in root.iter(f"{namespace}instrument")
+                   if element.findtext(f"{namespace}name") == instrument_name)
+    volume = float(element.findtext(f"{namespace}volume", "1")) * float(element.findtext(f"{namespace}gain", "1"))
+    pans = (float(element.findtext(f"{namespace}pan_L", "1")), float(element.findtext(f"{namespace}pan_R", "1")))
+    layers = []
+    for layer in element.iter(f"{namespace}layer"):
+        samples, rate = soundfile.read(folder / layer.findtext(f"{namespace}filename"), dtype="float32",
+                                       always_2d=True)
+        samples = np.repeat(samples, 2, axis=1) if samples.shape[1] == 1 else samples[:, :2]
+        if rate != sample_rate:
+            common = gcd(rate, sample_rate)
+            samples = scipy.signal.resample_poly(samples, sample_rate // common, rate // common,
+                                                 axis=0).astype(np.float32)
+        layers.append(Layer(low=float(layer.findtext(f"{namespace}min", "0")),
+                            high=float(layer.findtext(f"{namespace}max", "1")),
+                            gain=float(layer.findtext(f"{namespace}gain", "1")) * volume,
+                            samples=samples * np.array(pans, dtype=np.float32)))
+    return Instrument(layers=tuple(layers))
+
+
+def render_percussion(*, source: tuple[str, str], times: np.ndarray, velocities: np.ndarray, duration_s: float,
+                      sample_rate: int) -> np.ndarray:
+    """Stereo audio (n, 2) float32 of hand-percussion strokes on `source`, a (kit folder,
+    instrument) of PERCUSSION. times: (k,) seconds; velocities: (k,) MIDI velocities 1-127."""
+    instrument = load_instrument(*source, sample_rate=sample_rate)
+    audio = np.zeros((int(duration_s * sample_rate) + 1, 2), dtype=np.float32)
+    for time, velocity in zip(times, velocities):
+        start = int(time * sample_rate)
+        if start >= len(audio):
+            continue
+        stroke = instrument.stroke(float(velocity) / 127.0)
+        end = min(start + len(stroke), len(audio))
+        audio[start:end] += stroke[:end - start]
+    return audio
 
 
 def render_drums(*, kit_name: str, times: np.ndarray, notes: np.ndarray, velocities: np.ndarray,
