@@ -7,6 +7,12 @@ then made piecewise constant, bars from the bar tracker), and librosa's beat tra
 baseline. With --renders, the songs are bench/groove_renders.py's renders of one Groove split,
 popular styles only (their analyses are read from the folder; librosa's baseline is left out),
 with means by meter and by variant (tempo change, pickup, drumless intro) under the table.
+
+Two pairs of columns: F over the whole song, and F within the span the reference labels
+cover (from its first beat to its last, half a beat either side). A render's labels end
+one beat after its last drum hit, while its audio rings on for seconds more (a median 3 s,
+up to 11 s): the tempo map goes on laying beats there, to the end of the audio as a chart
+needs, and the whole-song F counts each of them as a false positive.
 """
 
 import argparse
@@ -40,16 +46,28 @@ def variant_groups(*, meter: str, variant: str) -> set[str]:
     return names
 
 
+def within_labels(*, times: np.ndarray, reference_beats: np.ndarray) -> np.ndarray:
+    """The `times` (s) from half a beat before the first reference beat to half a beat after
+    the last (the beat: the reference's median interval)."""
+    half_beat = float(np.median(np.diff(reference_beats))) / 2
+    return times[(times >= reference_beats[0] - half_beat) & (times <= reference_beats[-1] + half_beat)]
+
+
 def score(*, name: str, spectrogram, activations, reference_beats, reference_downbeats, baseline=None) -> tuple:
+    """(beat F, downbeat F, the baseline's beat F, and beat F and downbeat F within the labels' span)."""
     started = time.perf_counter()
     tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
     elapsed = time.perf_counter() - started
     changes = int(np.count_nonzero(np.abs(np.diff(np.round(tempo_map.beat_bpms(), 4))) > 0)) + 1
-    row = (mir_eval.beat.f_measure(reference_beats, tempo_map.beat_times),
-           mir_eval.beat.f_measure(reference_downbeats, tempo_map.bar_line_times()),
-           np.nan if baseline is None else mir_eval.beat.f_measure(reference_beats, baseline))
+    beats, bar_lines = tempo_map.beat_times, tempo_map.bar_line_times()
+    row = (mir_eval.beat.f_measure(reference_beats, beats),
+           mir_eval.beat.f_measure(reference_downbeats, bar_lines),
+           np.nan if baseline is None else mir_eval.beat.f_measure(reference_beats, baseline),
+           mir_eval.beat.f_measure(reference_beats, within_labels(times=beats, reference_beats=reference_beats)),
+           mir_eval.beat.f_measure(reference_downbeats,
+                                   within_labels(times=bar_lines, reference_beats=reference_beats)))
     print(f"{name:<36}{row[0]:>8.3f}{row[1]:>12.3f}{row[2]:>16.3f}{tempo_map.beats_per_bar:>7}{changes:>10}"
-          f"{elapsed:>7.2f}", flush=True)
+          f"{elapsed:>7.2f}{row[3]:>17.3f}{row[4]:>12.3f}", flush=True)
     return row
 
 
@@ -61,7 +79,8 @@ def main() -> None:
     parser.add_argument("--split", default="test", help="Groove split of the renders scored")
     args = parser.parse_args()
     rows, groups = [], []
-    print(f"{'song':<36}{'beat F':>8}{'downbeat F':>12}{'librosa beat F':>16}{'meter':>7}{'segments':>10}{'s':>7}")
+    print(f"{'song':<36}{'beat F':>8}{'downbeat F':>12}{'librosa beat F':>16}{'meter':>7}{'segments':>10}{'s':>7}"
+          f"{'in span: beat F':>17}{'downbeat F':>12}")
     if args.renders:
         for render in csv.DictReader(open(args.renders / "index.csv")):
             if render["split"] != args.split or render["style"].split("/")[0] not in POPULAR_STYLES:
@@ -83,12 +102,13 @@ def main() -> None:
                               reference_beats=reference[:, 0], reference_downbeats=reference[reference[:, 1] == 1, 0],
                               baseline=librosa_beats))
     mean = np.mean(rows, axis=0)
-    print(f"{'mean':<36}{mean[0]:>8.3f}{mean[1]:>12.3f}{mean[2]:>16.3f}")
+    print(f"{'mean':<36}{mean[0]:>8.3f}{mean[1]:>12.3f}{mean[2]:>16.3f}{'':>24}{mean[3]:>17.3f}{mean[4]:>12.3f}")
     for group in VARIANT_GROUPS:
         members = [row for row, names in zip(rows, groups) if group in names]
         if members:
             group_mean = np.mean(members, axis=0)
-            print(f"{'  ' + group + f' ({len(members)})':<36}{group_mean[0]:>8.3f}{group_mean[1]:>12.3f}")
+            print(f"{'  ' + group + f' ({len(members)})':<36}{group_mean[0]:>8.3f}{group_mean[1]:>12.3f}{'':>40}"
+                  f"{group_mean[3]:>17.3f}{group_mean[4]:>12.3f}")
 
 
 if __name__ == "__main__":

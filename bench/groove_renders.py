@@ -366,6 +366,7 @@ def main() -> None:
     parser.add_argument("--per-split", type=int, default=60, help="4/4 renders from each split at most")
     parser.add_argument("--kits", action="store_true", help="drums on Hydrogen's recorded kits (hydrogen-drumkits)")
     parser.add_argument("--percussion", action="store_true", help="a hand-percussion part in most renders")
+    parser.add_argument("--only-split", help="render only this split's share of the draw (the same files)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2026)
@@ -379,6 +380,8 @@ def main() -> None:
             taken[key] = taken.get(key, 0) + (row["time_signature"] == "4-4")
     index_rows = []
     for number, row in enumerate(chosen):
+        if args.only_split and row["split"] != args.only_split:
+            continue
         song_rng = np.random.default_rng(number)
         soundfont = SOUNDFONTS[number % len(SOUNDFONTS)]
         kit = tuple(hydrogen_kits.KITS)[number % len(hydrogen_kits.KITS)] if args.kits else ""
