@@ -10,8 +10,9 @@ simple measurements of the song at the hit's time:
   ``HihatSignals``);
 - crash (CY) or ride (RD): how far the 6-16 kHz energy has decayed 100 ms after
   the hit (a crash swells and rings, a ride pings and fades);
-- toms: the frequency that rises most at the hit (50-500 Hz), clustered per
-  song into up to three lanes, high (HT), low (LT) and floor (FT);
+- toms: the lowest frequency that rises nearly as much as any at the hit
+  (50-500 Hz), clustered per song into up to three lanes, high (HT), low (LT)
+  and floor (FT);
 - left (LC) or right (CY) crash: the crash's stereo side compared with the
   hi-hat's (the left crash hangs over the hi-hat, whichever way the mix is
   panned).
@@ -22,10 +23,12 @@ to 1 a ``*_SURE_*`` distance away from it. A hit whose class no rule splits
 (BD, SD, or a class whose rule is off) has lane confidence 1.
 
 LP (hi-hat pedal) is a lane of the chart but no rule fills it: Frame_RNN
-folds pedal strokes into its hi-hat class. Thresholds were tuned on synthetic
-renders of the Groove MIDI validation split (40 drums-only and 40 with
-accompaniment, rendered with fluidsynth by a one-off script that is not kept in
-the repository), never on the evaluation songs.
+folds pedal strokes into its hi-hat class. The hi-hat, cymbal and stereo
+thresholds were tuned on synthetic renders of the Groove MIDI validation split
+(40 drums-only and 40 with accompaniment, rendered with fluidsynth by a one-off
+script that is not kept in the repository); the tom constants were fitted by
+bench/fit_tom_lanes.py on the train renders of bench/groove_renders.py; none on
+the evaluation songs.
 
 Onsets are in seconds, audio at 44.1 kHz as (n,) or (n, 2) float arrays.
 """
@@ -72,9 +75,13 @@ TOM_WINDOW_S = 0.08  # analysis windows before and after the hit
 TOM_GAP_S = 0.005  # skip the first 5 ms after the onset
 TOM_N_FFT = 8192  # zero-padded FFT: 5.4 Hz bins
 TOM_BAND = (50.0, 500.0)  # Hz
+# A tom's pitch is the lowest peak of its gain at least this share of the highest: a tom's
+# fundamental, where an overtone or another instrument rising with it gains more (the
+# highest peak alone heard Beatles' one floor tom at 100 Hz and at 260-380 Hz).
+TOM_PEAK_SHARE = 0.5
 TOM_MIN_SEPARATION = 4.0  # semitones between the medians of two toms
-TOM_MIN_SHARE = 0.2  # a tom has at least this share of the song's tom hits
-TOM_HIGH_HZ = 120.0  # a song's only tom is a rack tom above this pitch
+TOM_MIN_SHARE = 0.1  # a tom has at least this share of the song's tom hits
+TOM_HIGH_HZ = 100.0  # a song's only tom is a rack tom above this pitch
 TOM_LANES = ("HT", "LT", "FT")  # high to low
 TOM_SURE_SEMITONES = 2.0  # from midway between two toms' median pitches (or from TOM_HIGH_HZ for one tom)
 
@@ -314,11 +321,12 @@ def ride_by_decay(*, envelope_db, onsets):
 
 
 def tom_pitches(*, samples, sample_rate, onsets):
-    """Frequency (Hz) that gains the most energy at each tom hit.
+    """The pitch (Hz) of each tom hit: its fundamental, as the energy it gains shows it.
 
     Compares the power spectrum of the 80 ms after the hit with the 80 ms
-    before it and takes the peak of the increase in 50-500 Hz, so that a
-    sustained bass note does not pass for the tom.
+    before it, so that a sustained bass note does not pass for the tom, and
+    takes the lowest peak of the increase in 50-500 Hz that reaches
+    TOM_PEAK_SHARE of the largest.
 
     Parameters
     ----------
@@ -347,7 +355,13 @@ def tom_pitches(*, samples, sample_rate, onsets):
             - np.abs(np.fft.rfft(before * window, TOM_N_FFT)) ** 2)
     frequencies = np.fft.rfftfreq(TOM_N_FFT, 1.0 / sample_rate)
     band = (frequencies >= TOM_BAND[0]) & (frequencies < TOM_BAND[1])
-    return frequencies[band][np.argmax(gain[:, band], axis=1)]
+    gain = gain[:, band]
+    inner = gain[:, 1:-1]
+    is_peak = ((inner >= gain[:, :-2]) & (inner >= gain[:, 2:])
+               & (inner >= TOM_PEAK_SHARE * gain.max(axis=1, keepdims=True)) & (inner > 0))
+    # a hit whose gain peaks only at the band's edge (or nowhere) keeps the largest gain
+    lowest = np.where(is_peak.any(axis=1), np.argmax(is_peak, axis=1) + 1, np.argmax(gain, axis=1))
+    return frequencies[band][lowest]
 
 
 def _best_split(values):
