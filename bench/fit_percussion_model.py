@@ -96,7 +96,7 @@ def collect(folder: Path) -> dict[str, dict[str, np.ndarray]]:
     return {split: {key: np.concatenate(parts) for key, parts in rows.items()} for split, rows in data.items()}
 
 
-def report(model: hit_model.LogisticModel, split: dict[str, np.ndarray], label: str) -> None:
+def report(*, model: hit_model.LogisticModel, split: dict[str, np.ndarray], label: str) -> None:
     """Kit pieces kept and hand percussion left out, by `model` and by keeping every hit."""
     percussion = model.decide(split["hits"])[0]
     truth = split["is_percussion"]
@@ -121,14 +121,14 @@ def main() -> None:
           + f", intercept {model.intercept:+.2f}, threshold {model.threshold:.2f}")
     for name in SPLITS:
         for kind, splits in data.items():
-            report(model, splits[name], f"{name} ({kind})")
+            report(model=model, split=splits[name], label=f"{name} ({kind})")
     print("fitted on one kind's train renders, scored on the other kind's validation and test renders:")
     for kind, other in (("soundfonts", "kits"), ("kits", "soundfonts")):
         one_kind = fit(data[kind]["train"]["hits"], data[kind]["train"]["is_percussion"],
                        PERCUSSION_FEATURES, both_lanes=True)
         held_out = {key: np.concatenate([data[other][name][key] for name in ("validation", "test")])
                     for key in ("hits", "is_percussion")}
-        report(one_kind, held_out, f"  fitted on {kind}, scored on {other}")
+        report(model=one_kind, split=held_out, label=f"  fitted on {kind}, scored on {other}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/fit_tom_lanes.py RENDERS --kits KIT_RENDERS
 RENDERS and KIT_RENDERS are bench/groove_renders.py's output folders, without and with --kits.
 The tom hits are the ones the `advanced-features` track keeps: the network's tom onsets that the
 fitted tom model calls toms. Each is labelled with the lane of the rendered tom within MATCH_S
-(General MIDI 48/50 high, 45/47 low, 41/43/58 floor), or none. For every combination of
+(Groove's notes: 48/50 high, 45/47 low, 41/43/58 floor), or none. For every combination of
 TOM_PEAK_SHARE, TOM_MIN_SEPARATION, TOM_MIN_SHARE and TOM_HIGH_HZ in the grids below, each
 render's hits get tom_lanes' lanes. The score is the mean over HT, LT and FT of each lane's F,
 pooled over the renders (a hit with no tom label in a tom lane is a false positive). The
@@ -37,9 +37,9 @@ EARLIER = (1.0, 4.0, 0.2, 120.0)
 SPLITS = ("train", "validation", "test")
 
 
-def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> list[dict]:
+def collect(folder: Path, *, real_tom: hit_model.LogisticModel, peak_shares: set[float]) -> list[dict]:
     """Per render with tom hits: its split, the hits' tom labels, and their pitches (Hz) for each
-    TOM_PEAK_SHARE of the grid."""
+    of `peak_shares`."""
     songs = []
     for row in _renders(folder):
         activations, onsets, times, notes = _render_hits(folder, row)
@@ -50,10 +50,8 @@ def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> list[dict]:
         is_tom = np.isin(notes, list(LANE_OF_NOTE))
         matched = nearest_label(onsets=toms, times=times[is_tom], notes=notes[is_tom])
         audio = decode(path=folder / f"{row['name']}.flac")
-        pitches = {}
-        for share in GRIDS[0]:
-            lanes.TOM_PEAK_SHARE = share
-            pitches[share] = lanes.tom_pitches(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=toms)
+        pitches = {share: lanes.tom_pitches(samples=audio.samples.T, sample_rate=audio.sample_rate, onsets=toms,
+                                            peak_share=share) for share in peak_shares}
         songs.append({"split": row["split"], "pitches": pitches,
                       "truth": np.array([LANE_OF_NOTE.get(int(note), "") for note in matched])})
     return songs
@@ -71,6 +69,7 @@ def tom_lane_f(songs: list[dict]) -> float:
 
 
 def scores(data: dict[str, list[dict]]) -> str:
+    """tom_lane_f of each split of each kind of render, as one line."""
     return "  ".join(f"{split} {kind} {tom_lane_f([s for s in songs if s['split'] == split]):.3f}"
                      for split in SPLITS for kind, songs in data.items())
 
@@ -80,9 +79,11 @@ def main() -> None:
     parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
     parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
     args = parser.parse_args()
-    shipped = tuple(getattr(lanes, name) for name in CONSTANTS)  # before collect() tries the peak shares
+    shipped = tuple(getattr(lanes, name) for name in CONSTANTS)
     real_tom = hit_model.load_hit_models().real_tom
-    data = {"soundfonts": collect(args.renders, real_tom=real_tom), "kits": collect(args.kits, real_tom=real_tom)}
+    shares = {*GRIDS[0], EARLIER[0], shipped[0]}
+    data = {"soundfonts": collect(args.renders, real_tom=real_tom, peak_shares=shares),
+            "kits": collect(args.kits, real_tom=real_tom, peak_shares=shares)}
     train = [song for songs in data.values() for song in songs if song["split"] == "train"]
     results = []
     for values in itertools.product(*GRIDS):

@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/groove_renders.py OUT [--groove ../shared/data/groov
 Writes OUT/NAME.flac, OUT/NAME.labels.npz (beat times and downbeat flags, and every drum
 hit's time and General MIDI note; seconds) and
 OUT/NAME.analysis.npz (ADTOF spectrogram and drum activations, what the tempo map reads), and
-OUT/index.csv. Renders already there are kept, so the command resumes (give --kits its own OUT).
+OUT/index.csv. Renders already there are kept, so the command resumes (give each set of flags
+its own OUT: the labels are rewritten, the audio is not).
 
 Each render takes up to EXCERPT_S of a real drummer's performance (Groove MIDI Dataset,
 Gillick et al. 2019, CC BY 4.0) and adds a generated bass line and chords: a progression of
@@ -77,10 +78,13 @@ GRID_TOLERANCE = 1 / 12
 MIN_GRID_SHARE = 0.6
 P_TWO_CHORDS_IN_BAR, P_CHORD_HELD_TWO_BARS, P_PUSHED_CHANGE = 0.2, 0.2, 0.25
 # With --percussion: the share of renders with a hand-percussion part, its instruments (General
-# MIDI: tambourine, cabasa, maracas), and its patterns: (step, first stroke) in beats; "backbeat"
-# plays 2 and 4. With --kits it sits this far below the drums (RMS, dB, drawn per render).
+# MIDI: tambourine, cabasa, maracas), and its patterns: (step, first stroke) in beats from a bar
+# line; "backbeat" plays 2 and 4. With --kits it sits this far below the drums while it plays
+# (RMS, dB, drawn per render).
 P_PERCUSSION = 0.7
-SOUNDFONT_PERCUSSION_NOTES = (54, 54, 69, 70)
+SOUNDFONT_PERCUSSION_NOTES = (54, 54, 69, 70)  # the tambourine, the commonest in songs, twice as often
+# The percussion part's draws come from their own generator, seeded (render number, this).
+PERCUSSION_SEED = 1
 PERCUSSION_PATTERNS = {"backbeat": (2.0, 1.0), "beats": (1.0, 0.0), "eighths": (0.5, 0.0), "sixteenths": (0.25, 0.0)}
 PERCUSSION_LEVEL_DB = (-15.0, -3.0)
 # With --kits: the accompaniment's RMS level against the drums', drawn per render (dB); bands
@@ -182,31 +186,33 @@ def accompaniment(*, rng: np.random.Generator, n_bars: int, bar_ticks: int, beat
     return events
 
 
-def percussion_part(*, rng: np.random.Generator, notes: tuple[int, ...], start_tick: int, end_tick: int,
-                    beat_ticks: int, ppq: int) -> tuple[list[tuple[int, mido.Message]], str]:
-    """A tambourine or shaker part on one of `notes`, from a drawn beat of the drummed part to
-    its end: ((absolute tick, message) pairs on the drum channel, "note-pattern")."""
+def percussion_part(*, rng: np.random.Generator, notes: tuple[int, ...], first_bar_tick: int, end_tick: int,
+                    bar_ticks: int, beat_ticks: int, ppq: int) -> tuple[list[tuple[int, mido.Message]], str]:
+    """A tambourine or shaker part on one of `notes`, from a bar line drawn in the first half of
+    the bars from `first_bar_tick` (a bar line) to `end_tick`: ((absolute tick, message) pairs on
+    the drum channel, "note-pattern")."""
     note = int(rng.choice(notes))
     pattern = str(rng.choice(list(PERCUSSION_PATTERNS)))
     step_beats, first_beat = PERCUSSION_PATTERNS[pattern]
     step = max(int(step_beats * (beat_ticks if step_beats >= 1 else ppq)), 1)
-    start = start_tick + int(rng.integers(0, max((end_tick - start_tick) // beat_ticks // 2, 1))) * beat_ticks
+    start = first_bar_tick + int(rng.integers(0, max((end_tick - first_bar_tick) // bar_ticks // 2, 1))) * bar_ticks
+    grid = np.arange(start + int(first_beat * beat_ticks), end_tick, step)
+    accented = ((grid - start) % beat_ticks == 0) | (step >= beat_ticks)
     # A hand player drifts around the grid by a few milliseconds (ppq / 48: 10 ms at 120 BPM).
-    ticks = np.arange(start + int(first_beat * beat_ticks), end_tick, step)
-    ticks = ticks + np.round(rng.normal(0.0, ppq / 48, len(ticks))).astype(int)
+    ticks = grid + np.round(rng.normal(0.0, ppq / 48, len(grid))).astype(int)
     events = []
-    for tick in ticks[ticks >= 0]:
-        accent = (tick - start_tick) % beat_ticks < step // 2 or step >= beat_ticks
+    for tick, accent in zip(ticks[ticks >= 0], accented[ticks >= 0]):
         velocity = int(np.clip((95 if accent else 70) + rng.normal(0.0, 8.0), 30, 127))
         events += [(int(tick), mido.Message("note_on", channel=DRUM_CHANNEL, note=note, velocity=velocity)),
                    (int(tick) + ppq // 8, mido.Message("note_off", channel=DRUM_CHANNEL, note=note))]
     return events, f"{note}-{pattern}"
 
 
-def build_song(*, row: dict, groove: Path, rng: np.random.Generator,
-               percussion_notes: tuple[int, ...] = ()) -> tuple[mido.MidiFile, np.ndarray, np.ndarray, str]:
+def build_song(*, row: dict, groove: Path, rng: np.random.Generator, percussion_notes: tuple[int, ...] = (),
+               percussion_rng: np.random.Generator | None = None) -> tuple[mido.MidiFile, np.ndarray, np.ndarray, str]:
     """A MIDI song and its labels: (midi, beat times (s), downbeat flags, variant). With
-    `percussion_notes`, a part on one of them is drawn (P_PERCUSSION)."""
+    `percussion_notes`, a part on one of them is drawn (P_PERCUSSION) from `percussion_rng`, its
+    own generator, so that the rest of the song is drawn as without it."""
     ppq, tempo, drums = drum_events(groove / row["midi_filename"])
     numerator, denominator = METERS[row["time_signature"]]
     offset, _ = grid_offset(ppq=ppq, events=drums, denominator=denominator)
@@ -232,9 +238,10 @@ def build_song(*, row: dict, groove: Path, rng: np.random.Generator,
     n_bars = int(np.ceil((end_tick - bar_zero) / bar_ticks))
     events = kept + accompaniment(rng=rng, n_bars=n_bars, bar_ticks=bar_ticks, beat_ticks=beat_ticks,
                                   start_tick=bar_zero, key=int(rng.integers(12)))
-    if percussion_notes and rng.random() < P_PERCUSSION:
-        part, pattern = percussion_part(rng=rng, notes=percussion_notes, start_tick=max(shift, 0), end_tick=end_tick,
-                                        beat_ticks=beat_ticks, ppq=ppq)
+    if percussion_notes and percussion_rng.random() < P_PERCUSSION:
+        first_bar_tick = bar_zero + int(np.ceil((max(shift, 0) - bar_zero) / bar_ticks)) * bar_ticks
+        part, pattern = percussion_part(rng=percussion_rng, notes=percussion_notes, first_bar_tick=first_bar_tick,
+                                        end_tick=end_tick, bar_ticks=bar_ticks, beat_ticks=beat_ticks, ppq=ppq)
         events += part
         variant.append(pattern)
     # Every note ends by the song's end: FluidSynth renders for as long as a note is held.
@@ -315,28 +322,40 @@ def without_drums(midi: mido.MidiFile) -> mido.MidiFile:
     return quiet
 
 
-def render(*, midi: mido.MidiFile, soundfont: str, kit: str, path: Path, rng: np.random.Generator) -> None:
+def render(*, midi: mido.MidiFile, soundfont: str, kit: str, path: Path, rng: np.random.Generator,
+           percussion_rng: np.random.Generator | None = None) -> None:
     """Write the song to `path`: all of it through `soundfont`, or with `kit` (a key of
-    hydrogen_kits.KITS) the drums on that recorded kit and the rest through `soundfont`."""
+    hydrogen_kits.KITS) the drums on that recorded kit, a hand-percussion part (if any) on a
+    recorded instrument drawn from `percussion_rng`, and the rest through `soundfont`."""
     if kit:
         band = synthesize(midi=without_drums(midi), soundfont=soundfont)
         times, notes, velocities = drum_hits(midi)
+        duration_s = len(band) / SAMPLE_RATE
         drums = hydrogen_kits.render_drums(kit_name=kit, times=times, notes=notes, velocities=velocities,
-                                           duration_s=len(band) / SAMPLE_RATE, sample_rate=SAMPLE_RATE)
+                                           duration_s=duration_s, sample_rate=SAMPLE_RATE)
+        level = 10 ** (rng.uniform(*BAND_LEVEL_DB) / 20) * _rms(drums) / max(_rms(band), 1e-9)
         struck = np.isin(notes, list(hydrogen_kits.PERCUSSION))
         if struck.any():
-            sources = hydrogen_kits.PERCUSSION[int(notes[struck][0])]
-            percussion = hydrogen_kits.render_percussion(
-                source=sources[rng.integers(len(sources))], times=times[struck], velocities=velocities[struck],
-                duration_s=len(band) / SAMPLE_RATE, sample_rate=SAMPLE_RATE)
-            level = 10 ** (rng.uniform(*PERCUSSION_LEVEL_DB) / 20) * _rms(drums) / max(_rms(percussion), 1e-9)
-            drums = drums + level * percussion[:len(drums)]
-        level = 10 ** (rng.uniform(*BAND_LEVEL_DB) / 20) * _rms(drums) / max(_rms(band), 1e-9)
+            drums = drums + recorded_percussion(rng=percussion_rng, drums=drums, times=times[struck],
+                                                notes=notes[struck], velocities=velocities[struck])
         samples = drums[:len(band)] + level * band[:len(drums)]
     else:
         samples = synthesize(midi=midi, soundfont=soundfont)
     samples = samples * (0.8 / max(float(np.abs(samples).max()), 1e-6)) * float(rng.uniform(0.5, 1.0))
     soundfile.write(path, samples, SAMPLE_RATE)
+
+
+def recorded_percussion(*, rng: np.random.Generator, drums: np.ndarray, times: np.ndarray, notes: np.ndarray,
+                        velocities: np.ndarray) -> np.ndarray:
+    """A hand-percussion part ((k,) s, General MIDI notes, velocities) on one of the recorded
+    instruments for its note, PERCUSSION_LEVEL_DB below `drums` ((n, 2)) while it plays:
+    (n, 2) float32."""
+    sources = hydrogen_kits.PERCUSSION[int(notes[0])]
+    part = hydrogen_kits.render_percussion(source=sources[rng.integers(len(sources))], times=times,
+                                           velocities=velocities, duration_s=len(drums) / SAMPLE_RATE,
+                                           sample_rate=SAMPLE_RATE)[:len(drums)]
+    playing = slice(int(times.min() * SAMPLE_RATE), None)
+    return 10 ** (rng.uniform(*PERCUSSION_LEVEL_DB) / 20) * _rms(drums[playing]) / max(_rms(part[playing]), 1e-9) * part
 
 
 def _rms(samples: np.ndarray) -> float:
@@ -378,6 +397,8 @@ def main() -> None:
         if row["time_signature"] != "4-4" or taken.get(key, 0) < args.per_split:
             chosen.append(row)
             taken[key] = taken.get(key, 0) + (row["time_signature"] == "4-4")
+    percussion_notes = (tuple(hydrogen_kits.PERCUSSION) if args.kits else SOUNDFONT_PERCUSSION_NOTES) \
+        if args.percussion else ()
     index_rows = []
     for number, row in enumerate(chosen):
         if args.only_split and row["split"] != args.only_split:
@@ -386,21 +407,25 @@ def main() -> None:
         soundfont = SOUNDFONTS[number % len(SOUNDFONTS)]
         kit = tuple(hydrogen_kits.KITS)[number % len(hydrogen_kits.KITS)] if args.kits else ""
         name = f"{number:03d}-{row['style'].replace('/', '_')}-{row['time_signature']}"
-        percussion_notes = (tuple(hydrogen_kits.PERCUSSION) if args.kits else SOUNDFONT_PERCUSSION_NOTES) \
-            if args.percussion else ()
+        percussion_rng = np.random.default_rng((number, PERCUSSION_SEED))
         midi, beats, downbeats, variant = build_song(row=row, groove=args.groove, rng=song_rng,
-                                                     percussion_notes=percussion_notes)
+                                                     percussion_notes=percussion_notes, percussion_rng=percussion_rng)
         audio_path = args.out / f"{name}.flac"
         drum_times, drum_notes, _ = drum_hits(midi)
         np.savez(args.out / f"{name}.labels.npz", beats=beats, downbeats=downbeats, drum_times=drum_times,
                  drum_notes=drum_notes)
         if not (args.out / f"{name}.analysis.npz").exists():
-            render(midi=midi, soundfont=soundfont, kit=kit, path=audio_path, rng=song_rng)
+            render(midi=midi, soundfont=soundfont, kit=kit, path=audio_path, rng=song_rng,
+                   percussion_rng=percussion_rng)
             spectrogram, activations = adtof.analyse(audio=decode(path=audio_path), model_dir=args.model_dir)
             np.savez(args.out / f"{name}.analysis.npz", spectrogram=spectrogram, activations=activations)
         index_rows.append(Render(name=name, split=row["split"], meter=row["time_signature"], style=row["style"],
                                  soundfont=Path(soundfont).name, variant=variant, kit=kit))
         print(name, row["split"], kit or Path(soundfont).name, variant, flush=True)
+    if args.only_split and (args.out / "index.csv").exists():  # the other splits' renders stay listed
+        with open(args.out / "index.csv", newline="") as handle:
+            index_rows += [Render(**row) for row in csv.DictReader(handle) if row["split"] != args.only_split]
+        index_rows.sort(key=lambda render: render.name)
     with open(args.out / "index.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(Render.__dataclass_fields__)

@@ -99,19 +99,21 @@ class Instrument:
 
 def load_kit(name: str, *, sample_rate: int) -> dict[str, Instrument]:
     """Role -> Instrument of kit `name` (a key of KITS), samples resampled to `sample_rate`."""
-    return {role: load_instrument(name, instrument_name, sample_rate=sample_rate)
+    return {role: load_instrument(kit_name=name, instrument_name=instrument_name, sample_rate=sample_rate)
             for role, instrument_name in KITS[name].items()}
 
 
 @lru_cache(maxsize=None)
-def load_instrument(kit_name: str, instrument_name: str, *, sample_rate: int) -> Instrument:
+def load_instrument(*, kit_name: str, instrument_name: str, sample_rate: int) -> Instrument:
     """The instrument `instrument_name` (its name in drumkit.xml) of the Hydrogen kit folder
     `kit_name`, samples resampled to `sample_rate`."""
     folder = KITS_DIR / kit_name
     root = ElementTree.parse(folder / "drumkit.xml").getroot()
     namespace = root.tag.split("}")[0] + "}" if "}" in root.tag else ""
-    element = next(element for element in root.iter(f"{namespace}instrument")
-                   if element.findtext(f"{namespace}name") == instrument_name)
+    element = next((element for element in root.iter(f"{namespace}instrument")
+                    if element.findtext(f"{namespace}name") == instrument_name), None)
+    if element is None:
+        raise KeyError(f"{folder / 'drumkit.xml'} has no instrument named {instrument_name!r}")
     volume = float(element.findtext(f"{namespace}volume", "1")) * float(element.findtext(f"{namespace}gain", "1"))
     pans = (float(element.findtext(f"{namespace}pan_L", "1")), float(element.findtext(f"{namespace}pan_R", "1")))
     layers = []
@@ -134,16 +136,19 @@ def render_percussion(*, source: tuple[str, str], times: np.ndarray, velocities:
                       sample_rate: int) -> np.ndarray:
     """Stereo audio (n, 2) float32 of hand-percussion strokes on `source`, a (kit folder,
     instrument) of PERCUSSION. times: (k,) seconds; velocities: (k,) MIDI velocities 1-127."""
-    instrument = load_instrument(*source, sample_rate=sample_rate)
+    kit_name, instrument_name = source
+    instrument = load_instrument(kit_name=kit_name, instrument_name=instrument_name, sample_rate=sample_rate)
     audio = np.zeros((int(duration_s * sample_rate) + 1, 2), dtype=np.float32)
     for time, velocity in zip(times, velocities):
-        start = int(time * sample_rate)
-        if start >= len(audio):
-            continue
-        stroke = instrument.stroke(float(velocity) / 127.0)
-        end = min(start + len(stroke), len(audio))
-        audio[start:end] += stroke[:end - start]
+        _mix_in(audio=audio, start=int(time * sample_rate), stroke=instrument.stroke(float(velocity) / 127.0))
     return audio
+
+
+def _mix_in(*, audio: np.ndarray, start: int, stroke: np.ndarray) -> None:
+    # adds `stroke` ((k, 2)) to `audio` ((n, 2)) from sample `start`, cut at the audio's end
+    end = min(start + len(stroke), len(audio))
+    if start < end:
+        audio[start:end] += stroke[:end - start]
 
 
 def render_drums(*, kit_name: str, times: np.ndarray, notes: np.ndarray, velocities: np.ndarray,
@@ -172,6 +177,5 @@ def render_drums(*, kit_name: str, times: np.ndarray, notes: np.ndarray, velocit
                 stroke = stroke[:later[0] - start + fade]
                 tail = min(fade, len(stroke))
                 stroke[len(stroke) - tail:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)[:, None]
-        end = min(start + len(stroke), len(audio))
-        audio[start:end] += stroke[:end - start]
+        _mix_in(audio=audio, start=start, stroke=stroke)
     return audio

@@ -320,13 +320,14 @@ def ride_by_decay(*, envelope_db, onsets):
     return cymbal_is_ride(decay_db=decay), ride_confidence(decay_db=decay)
 
 
-def tom_pitches(*, samples, sample_rate, onsets):
+def tom_pitches(*, samples, sample_rate, onsets, peak_share=TOM_PEAK_SHARE):
     """The pitch (Hz) of each tom hit: its fundamental, as the energy it gains shows it.
 
     Compares the power spectrum of the 80 ms after the hit with the 80 ms
     before it, so that a sustained bass note does not pass for the tom, and
     takes the lowest peak of the increase in 50-500 Hz that reaches
-    TOM_PEAK_SHARE of the largest.
+    `peak_share` of the largest (1.0: the largest). A hit that gains nowhere
+    in the band keeps the frequency that loses least.
 
     Parameters
     ----------
@@ -358,7 +359,7 @@ def tom_pitches(*, samples, sample_rate, onsets):
     gain = gain[:, band]
     inner = gain[:, 1:-1]
     is_peak = ((inner >= gain[:, :-2]) & (inner >= gain[:, 2:])
-               & (inner >= TOM_PEAK_SHARE * gain.max(axis=1, keepdims=True)) & (inner > 0))
+               & (inner >= peak_share * gain.max(axis=1, keepdims=True)) & (inner > 0))
     # a hit whose gain peaks only at the band's edge (or nowhere) keeps the largest gain
     lowest = np.where(is_peak.any(axis=1), np.argmax(is_peak, axis=1) + 1, np.argmax(gain, axis=1))
     return frequencies[band][lowest]
