@@ -58,7 +58,8 @@ class Item:
 
 def load_item(*, name: str, group: str, spectrogram: np.ndarray, activations: np.ndarray,
               reference_beats: np.ndarray, reference_downbeats: np.ndarray) -> Item:
-    beats = drum_tempo.track_song_beats(drum_activations=activations, frame_rate=bar_tracking.FRAME_RATE)
+    beats = drum_tempo.track_song_beats(drum_activations=activations, spectrogram=spectrogram,
+                                        frame_rate=bar_tracking.FRAME_RATE)
     slots = bar_tracking.beat_slot_features(beat_times=beats, activations=activations)
     return Item(name=name, group=group, beats=beats, reference_beats=reference_beats,
                 reference_downbeats=reference_downbeats, slots=slots,

@@ -47,7 +47,7 @@ def render_groups(folder: Path) -> list[dict]:
         analysis = np.load(folder / f"{render['name']}.analysis.npz")
         true_beats = np.load(folder / f"{render['name']}.labels.npz")["beats"]
         activations = analysis["activations"]
-        tracked = drum_tempo.track_drum_beats(drum_activations=activations)
+        tracked = drum_tempo.track_drum_beats(drum_activations=activations, spectrogram=analysis["spectrogram"])
         grids = metrical_level.candidate_grids(beat_times=tracked, duration_s=len(activations) / FRAME_RATE)
         groups.append({
             "split": render["split"], "name": f"{folder.name}/{render['name']}", "four": render["meter"] == "4-4",

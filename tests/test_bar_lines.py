@@ -121,6 +121,29 @@ def test_thirty_second_drumless_intro_gets_bar_lines_from_the_start():
     assert abs(first_bar_line - beats[0]) <= TRACKING_TOLERANCE_S
 
 
+def test_an_intro_whose_band_is_slower_than_the_drums_gets_its_bar_lines_from_its_chords():
+    """The band plays 30 s alone at 120 BPM and the drums come in 2 % faster, as a live band
+    picks up when the drummer joins. The drums' tempo laid back over the intro would put its
+    first bar line 0.6 s early; the intro's chords put every bar line and note in place. The
+    tempo change at the drums' entry is one the chart's tempo segments smooth over, each
+    beat within rhythm.SEGMENT_ERROR_S of its tracked time, so notes are held to the
+    tracking tolerance here."""
+    intro = 0.35 + 0.5 * np.arange(60)  # 0.35 s to 29.85 s
+    drummed = intro[-1] + 0.5 + 0.49 * np.arange(70)
+    beats = np.concatenate([intro, drummed])
+    n_frames = int(beats[-1] * FPS) + 60
+    activations = drum_activations(beat_times=drummed, n_frames=n_frames, pattern=ROCK_BAR)
+    spectrogram = chord_spectrogram(bar_times=beats[::4], n_frames=n_frames)
+    tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
+    assert abs(tempo_map.beat_times[0] - beats[0]) <= TRACKING_TOLERANCE_S
+    assert_bar_lines(tempo_map, beats[::4])
+    hit_times = np.concatenate([intro[-8:], drummed[:8]])
+    dtx = _chart_round_trip(tempo_map, hit_times)
+    assert np.abs(np.sort(dtx.note_times(Lane.SNARE)) - hit_times).max() <= TRACKING_TOLERANCE_S
+    first_bar_line = min(time - dtx.bgm_start_s for time in dtx.bar_times_s if time > dtx.bgm_start_s)
+    assert abs(first_bar_line - beats[0]) <= TRACKING_TOLERANCE_S
+
+
 def test_tempo_change_mid_song_keeps_every_bar_line_and_note():
     periods = np.where(np.arange(120) < 60, 0.5, 0.4615)  # 120 BPM, then 130 from bar 16
     beats = 0.25 + np.concatenate([[0.0], np.cumsum(periods[:-1])])

@@ -123,14 +123,98 @@ def test_a_silent_intro_before_a_soft_pickup_gets_the_drums_grid():
         activation[int(round(time * FPS))] = 0.1
     drifting = 0.2 + 0.493 * np.arange(40)  # a tracker that followed nothing through the intro
     tracked = np.concatenate([drifting[drifting < drums_in - 0.3], drums_in + period * np.arange(18)])
-    steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
+    steadied = tempo_map.steady_intro(beat_times=tracked, activation=activation)
     grid = drums_in - period * np.arange(int(drums_in / period), 0, -1)
     intro = steadied[steadied < drums_in]
     assert intro.size == grid.size and np.abs(intro - grid).max() < 0.01
     # Music further ahead than PICKUP_BEATS is the intro's own: the tracker's beats stay.
     activation[int(round((drums_in - (tempo_map.PICKUP_BEATS + 2) * period) * FPS))] = 0.1
-    np.testing.assert_array_equal(tempo_map.steady_silent_intro(beat_times=tracked, activation=activation), tracked)
+    np.testing.assert_array_equal(tempo_map.steady_intro(beat_times=tracked, activation=activation), tracked)
 
+
+
+def _onset_pulses(times_s, n_frames, height=5.0):
+    """Onset strength (spectral flux) with a one-frame rise at each time (s)."""
+    strength = np.zeros(n_frames)
+    strength[np.round(np.asarray(times_s) * FPS).astype(int)] = height
+    return strength
+
+
+def _drums_from(start_s, period, n_beats, n_frames):
+    """Beat activation of drums playing every beat from start_s, and those beats."""
+    drums = start_s + period * np.arange(n_beats)
+    return _pulses(drums, n_frames), drums
+
+
+def test_a_silent_intros_chords_place_its_beats_where_the_drums_tempo_is_off():
+    """The band plays a 30-second intro at 120 BPM; the drums come in 1 % faster. Laid at
+    the drums' tempo, the intro's first beat would fall 0.3 s early; fitted to the intro's
+    onsets (a chord a bar, a bass note a beat) every intro beat is on time."""
+    intro = 0.5 * np.arange(60)  # the band's beats, 0 s to 29.5 s
+    activation, drums = _drums_from(30.0, 0.495, 30, 4600)
+    onsets = _onset_pulses(intro, 4600, height=1.0) + _onset_pulses(intro[::4], 4600, height=4.0)
+    tracked = np.concatenate([0.2 + 0.493 * np.arange(60)[0.2 + 0.493 * np.arange(60) < 29.7], drums])
+    laid = tempo_map.steady_intro(beat_times=tracked, activation=activation)
+    assert abs(laid[0] - 0.0) > 0.2  # the drums' grid alone misses the intro's start
+    fitted = tempo_map.steady_intro(beat_times=tracked, activation=activation, onset_strength=onsets)
+    lead_in = fitted[fitted < 29.9]
+    assert lead_in.size == intro.size and np.abs(lead_in - intro).max() <= 0.011
+    np.testing.assert_array_equal(fitted[lead_in.size:], drums)
+
+
+def test_an_intro_the_tracker_drifted_through_is_fitted_to_its_onsets():
+    """Chord strums leave weak activations in the intro; the tracker held a period one frame
+    short and drifted 0.3 s by its start. The intro's onsets put its beats back."""
+    intro = 0.5 * np.arange(60)
+    activation, drums = _drums_from(30.0, 0.5, 30, 4600)
+    activation = np.maximum(activation, _pulses(intro[::4], 4600, height=0.05))
+    drifting = 30.0 - 0.495 * np.arange(60, 0, -1)
+    onsets = _onset_pulses(intro, 4600)
+    fitted = tempo_map.steady_intro(beat_times=np.concatenate([drifting, drums]), activation=activation,
+                                           onset_strength=onsets)
+    lead_in = fitted[fitted < 29.9]
+    assert lead_in.size == intro.size and np.abs(lead_in - intro).max() <= 0.011
+
+
+def test_an_intro_at_a_tempo_of_its_own_keeps_the_trackers_beats():
+    """A 100 BPM intro before 120 BPM drums: the tracker followed the intro's strums, and no
+    grid near the drums' tempo meets their onsets as well."""
+    intro = 0.6 * np.arange(50)  # 0 s to 29.4 s
+    activation, drums = _drums_from(30.0, 0.5, 30, 4600)
+    activation = np.maximum(activation, _pulses(intro, 4600, height=0.05))
+    tracked = np.concatenate([intro, drums])
+    kept = tempo_map.steady_intro(beat_times=tracked, activation=activation,
+                                         onset_strength=_onset_pulses(intro, 4600))
+    np.testing.assert_array_equal(kept, tracked)
+
+
+def test_a_silent_intro_without_a_pulse_keeps_the_drums_grid():
+    """Noise in the intro (onsets everywhere alike) reaches no grid's contrast: the lead-in
+    is the drums' grid continued back, as without onsets; digital silence likewise."""
+    activation, drums = _drums_from(20.0, 0.5, 20, 3200)
+    tracked = np.concatenate([0.2 + 0.493 * np.arange(40)[0.2 + 0.493 * np.arange(40) < 19.7], drums])
+    laid = tempo_map.steady_intro(beat_times=tracked, activation=activation)
+    noise = np.random.default_rng(0).uniform(0.5, 1.0, 3200)
+    for onsets in (noise, np.zeros(3200)):
+        np.testing.assert_array_equal(
+            tempo_map.steady_intro(beat_times=tracked, activation=activation, onset_strength=onsets), laid)
+
+
+def test_a_lead_in_of_a_few_beats_is_not_fitted():
+    """Under LEAD_IN_MIN_FIT_BEATS beats of lead-in, one onset would fit any grid."""
+    onsets = _onset_pulses([0.0, 0.5, 1.0], 400)
+    assert tempo_map.fit_lead_in(onset_strength=onsets, end_time=1.5, period=0.5) is None
+    assert tempo_map.fit_lead_in(onset_strength=_onset_pulses(0.5 * np.arange(8), 600), end_time=4.0,
+                                 period=0.5) is not None
+
+
+def test_onset_strength_rises_where_a_band_rises():
+    """Spectral flux: only rises count, the first frame rises from silence."""
+    spectrogram = np.zeros((6, 3))
+    spectrogram[0, 0] = 1.0
+    spectrogram[2:, 1] = 2.0
+    spectrogram[4:, 1] = 0.5  # a fall: no onset
+    np.testing.assert_allclose(tempo_map.onset_strength(spectrogram=spectrogram), [1.0, 0.0, 2.0, 0.0, 0.0, 0.0])
 
 
 def test_a_lead_in_shorter_than_a_pickup_keeps_its_beats_unless_silent():
@@ -141,9 +225,9 @@ def test_a_lead_in_shorter_than_a_pickup_keeps_its_beats_unless_silent():
         activation[int(round(time * FPS))] = 0.9
     tracked = np.concatenate([[0.02, 0.52], drums_in + period * np.arange(20)])
     activation[int(round(0.52 * FPS))] = 0.1
-    np.testing.assert_array_equal(tempo_map.steady_silent_intro(beat_times=tracked, activation=activation), tracked)
+    np.testing.assert_array_equal(tempo_map.steady_intro(beat_times=tracked, activation=activation), tracked)
     activation[int(round(0.52 * FPS))] = 0.0  # silent: the lead-in is laid on the drums' grid
-    steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
+    steadied = tempo_map.steady_intro(beat_times=tracked, activation=activation)
     np.testing.assert_allclose(steadied[:2], [0.0, 0.5], atol=0.01)
 
 
@@ -156,6 +240,6 @@ def test_a_lead_in_beat_on_the_first_sample_is_kept():
         for time in drums:
             activation[int(round(time * FPS))] = 0.9
         tracked = np.concatenate([0.2 + 0.493 * np.arange(40)[0.2 + 0.493 * np.arange(40) < 19.7], drums])
-        steadied = tempo_map.steady_silent_intro(beat_times=tracked, activation=activation)
+        steadied = tempo_map.steady_intro(beat_times=tracked, activation=activation)
         intro = steadied[steadied < 20.0 - 1e-6]
         assert intro.size == 40 and abs(intro[0]) < 1e-6 and intro.min() >= 0.0
