@@ -186,12 +186,12 @@ def fit_lead_in(*, onset_strength, end_time, period, frame_rate=FRAME_RATE):
     n_shifts = int(round(LEAD_IN_SHIFT_S / LEAD_IN_SHIFT_STEP_S))
     periods = period * (1.0 + LEAD_IN_TEMPO_STEP * np.arange(-n_steps, n_steps + 1))
     ends = end_time + LEAD_IN_SHIFT_STEP_S * np.arange(-n_shifts, n_shifts + 1)
-    steps = np.arange(1, int(end_time / periods.min()) + 2)
-    times = ends[None, :, None] - periods[:, None, None] * steps[None, None, :]  # (periods, ends, beats)
-    frames = times * frame_rate
-    inside = (np.round(frames) >= 0) & (np.round(frames) < intro.size)
-    strength = np.where(inside, _strength_at(onset_strength=intro, frames=frames), 0.0)
-    mean_strength = strength.sum(axis=2) / np.maximum(inside.sum(axis=2), 1)
+    mean_strength = np.zeros((periods.size, ends.size))
+    for index, candidate in enumerate(periods):  # one period at a time: a long intro has thousands of beats
+        frames = (ends[:, None] - candidate * np.arange(1, int(end_time / candidate) + 2)) * frame_rate
+        inside = (np.round(frames) >= 0) & (np.round(frames) < intro.size)
+        strength = np.where(inside, _strength_at(onset_strength=intro, frames=frames), 0.0)
+        mean_strength[index] = strength.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
     best_period, best_end = np.unravel_index(np.argmax(mean_strength), mean_strength.shape)
     if mean_strength[best_period, best_end] < LEAD_IN_MIN_CONTRAST * intro.mean():
         return None
