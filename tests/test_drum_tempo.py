@@ -132,7 +132,6 @@ def test_a_silent_intro_before_a_soft_pickup_gets_the_drums_grid():
     np.testing.assert_array_equal(tempo_map.steady_intro(beat_times=tracked, activation=activation), tracked)
 
 
-
 def _onset_pulses(times_s, n_frames, height=5.0):
     """Onset strength (spectral flux) with a one-frame rise at each time (s)."""
     strength = np.zeros(n_frames)
@@ -171,7 +170,7 @@ def test_an_intro_the_tracker_drifted_through_is_fitted_to_its_onsets():
     drifting = 30.0 - 0.495 * np.arange(60, 0, -1)
     onsets = _onset_pulses(intro, 4600)
     fitted = tempo_map.steady_intro(beat_times=np.concatenate([drifting, drums]), activation=activation,
-                                           onset_strength=onsets)
+                                    onset_strength=onsets)
     lead_in = fitted[fitted < 29.9]
     assert lead_in.size == intro.size and np.abs(lead_in - intro).max() <= 0.011
 
@@ -184,7 +183,7 @@ def test_an_intro_at_a_tempo_of_its_own_keeps_the_trackers_beats():
     activation = np.maximum(activation, _pulses(intro, 4600, height=0.05))
     tracked = np.concatenate([intro, drums])
     kept = tempo_map.steady_intro(beat_times=tracked, activation=activation,
-                                         onset_strength=_onset_pulses(intro, 4600))
+                                  onset_strength=_onset_pulses(intro, 4600))
     np.testing.assert_array_equal(kept, tracked)
 
 
