@@ -59,7 +59,7 @@ LEAD_IN_START_TOLERANCE_FRAMES = 0.5
 # them). A lead-in shorter than LEAD_IN_MIN_FIT_BEATS is not fitted: a beat or two of
 # onsets would fit any grid. Set, not fitted. On the intros of the Groove renders (train,
 # soundfonts / kits) the mean error of the intro's beats fell from 91 / 96 ms to 51 / 25 ms;
-# what remains follows drums tracked off the beat (bench/RESULTS.md).
+# what remains follows drums tracked off the beat or at double tempo (bench/RESULTS.md).
 LEAD_IN_TEMPO_RANGE = 0.04
 LEAD_IN_TEMPO_STEP = 0.0005
 LEAD_IN_SHIFT_S = 0.05
@@ -179,7 +179,7 @@ def fit_lead_in(*, onset_strength, end_time, period, frame_rate=FRAME_RATE):
     k >= 1 down to 0 s; None where the intro's onsets do not reach LEAD_IN_MIN_CONTRAST or
     it is shorter than LEAD_IN_MIN_FIT_BEATS.
     """
-    intro = np.asarray(onset_strength, dtype=np.float64)[:max(int(round(end_time * frame_rate)), 0)]
+    intro = _intro(onset_strength=onset_strength, end_time=end_time, frame_rate=frame_rate)
     if end_time < LEAD_IN_MIN_FIT_BEATS * period or intro.mean() <= 0.0:
         return None
     n_steps = int(round(LEAD_IN_TEMPO_RANGE / LEAD_IN_TEMPO_STEP))
@@ -189,22 +189,26 @@ def fit_lead_in(*, onset_strength, end_time, period, frame_rate=FRAME_RATE):
     mean_strength = np.zeros((periods.size, ends.size))
     for index, candidate in enumerate(periods):  # one period at a time: a long intro has thousands of beats
         frames = (ends[:, None] - candidate * np.arange(1, int(end_time / candidate) + 2)) * frame_rate
-        inside = (np.round(frames) >= 0) & (np.round(frames) < intro.size)
-        strength = np.where(inside, _strength_at(onset_strength=intro, frames=frames), 0.0)
-        mean_strength[index] = strength.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
+        mean_strength[index] = _mean_strength(intro=intro, frames=frames)
     best_period, best_end = np.unravel_index(np.argmax(mean_strength), mean_strength.shape)
     if mean_strength[best_period, best_end] < LEAD_IN_MIN_CONTRAST * intro.mean():
         return None
     return float(periods[best_period]), float(ends[best_end])
 
 
-def lead_in_strength(*, onset_strength, beat_times, end_time, frame_rate=FRAME_RATE):
-    """Mean onset strength (_strength_at) at the `beat_times` (s) from 0 s to `end_time`
-    (s): float, 0 where none falls there."""
-    intro = np.asarray(onset_strength, dtype=np.float64)[:max(int(round(end_time * frame_rate)), 0)]
-    frames = np.asarray(beat_times, dtype=np.float64) * frame_rate
-    frames = frames[(np.round(frames) >= 0) & (np.round(frames) < intro.size)]
-    return float(_strength_at(onset_strength=intro, frames=frames).mean()) if frames.size else 0.0
+def _intro(*, onset_strength, end_time, frame_rate):
+    """The frames of `onset_strength` ((n_frames,)) before `end_time` (s), as float64."""
+    return np.asarray(onset_strength, dtype=np.float64)[:max(int(round(end_time * frame_rate)), 0)]
+
+
+def _mean_strength(*, intro, frames):
+    """Mean onset strength (_strength_at) met at the fractional `frames` (..., n_beats) that
+    fall within `intro` ((n_frames,)): shape (...), 0 where none does."""
+    if intro.size == 0:
+        return np.zeros(np.shape(frames)[:-1])
+    inside = (np.round(frames) >= 0) & (np.round(frames) < intro.size)
+    strength = np.where(inside, _strength_at(onset_strength=intro, frames=frames), 0.0)
+    return strength.sum(axis=-1) / np.maximum(inside.sum(axis=-1), 1)
 
 
 def _strength_at(*, onset_strength, frames):
@@ -237,7 +241,7 @@ def steady_intro(*, beat_times, activation, onset_strength=None, frame_rate=FRAM
     after it, after a lead-in grid from the first of its beats at or after 0 s:
     - where onset_strength is given and fit_lead_in fits a grid to the intro, that grid,
       unless the activation exceeds NO_EVIDENCE in the intro (see below) and the tracker's
-      own beats there meet more onset strength (lead_in_strength);
+      own beats there meet more onset strength;
     - otherwise, where the activation stays under NO_EVIDENCE until PICKUP_BEATS before the
       first drummed beat (all the way to it for a shorter lead-in), the grid of the first
       LEAD_IN_FIT_BEATS drummed beats continued back;
@@ -274,10 +278,9 @@ def steady_intro(*, beat_times, activation, onset_strength=None, frame_rate=FRAM
     # Where the intro's music left weak activations, the tracker followed it: its beats stay
     # unless the fitted grid meets the intro's onsets better (an intro at a tempo of its own
     # is better served by the tracker).
-    if not silent and (lead_in_strength(onset_strength=onset_strength, beat_times=beat_times[:first],
-                                        end_time=end_time, frame_rate=frame_rate)
-                       >= lead_in_strength(onset_strength=onset_strength, beat_times=fitted_beats,
-                                           end_time=end_time, frame_rate=frame_rate)):
+    intro = _intro(onset_strength=onset_strength, end_time=end_time, frame_rate=frame_rate)
+    if not silent and (_mean_strength(intro=intro, frames=beat_times[:first] * frame_rate)
+                       >= _mean_strength(intro=intro, frames=fitted_beats * frame_rate)):
         return beat_times
     return fitted_beats
 
