@@ -157,3 +157,35 @@ def test_tempo_change_mid_song_keeps_every_bar_line_and_note():
     dtx = _chart_round_trip(tempo_map, beats[1::2])
     assert [round(bpm) for _, bpm in dtx.tempo_changes][-1] == 130
     assert np.abs(np.sort(dtx.note_times(Lane.SNARE)) - beats[1::2]).max() <= TOLERANCE_S
+
+
+def test_a_chord_dying_away_after_the_band_stops_does_not_move_the_bar_lines():
+    """After 48 beats of band, its last chord rings for 16 beats at 3 % of the band's level,
+    its colour changing every four beats two beats after the bar line (as partials decay
+    at different rates): cues that would put the tail's bar lines on beat 3 were they
+    measured at full weight, and that count for nothing at that level."""
+    beats = 0.3 + 0.5 * np.arange(64)
+    n_frames = int(beats[-1] * FPS) + 60
+    activations = drum_activations(beat_times=beats[:48], n_frames=n_frames, pattern=ROCK_BAR)
+    spectrogram = chord_spectrogram(bar_times=beats[:48:4], n_frames=n_frames)
+    ring = chord_spectrogram(bar_times=beats[46::4], n_frames=n_frames)
+    tail = slice(int(round(beats[48] * FPS)), n_frames)
+    spectrogram[tail] = np.log10(1.0 + 0.03 * (10.0 ** ring[tail] - 1.0))
+    tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
+    assert abs(tempo_map.beat_times[0] - beats[0]) <= TRACKING_TOLERANCE_S
+    # By beat, not time: the map's beats in the ring follow no drums.
+    bar_line_beats = np.searchsorted(tempo_map.beat_times, tempo_map.bar_line_times())
+    assert bar_line_beats.tolist() == list(range(0, tempo_map.beat_times.size, 4))
+
+
+def test_the_cues_of_a_beat_count_by_its_level_up_to_a_quarter_of_the_songs():
+    beats = 0.5 * np.arange(12)
+    spectrogram = chord_spectrogram(bar_times=beats[::4], n_frames=int(beats[-1] * FPS) + 50)
+    for k, share in ((8, 0.125), (9, 0.5), (10, 0.0)):  # shares of the median level
+        frames = slice(int(beats[k] * FPS), int(beats[k] * FPS) + 50)
+        spectrogram[frames] = np.log10(1.0 + share * (10.0 ** spectrogram[frames] - 1.0))
+    gate = bar_tracking.cue_level_gate(beat_times=beats, spectrogram=spectrogram)
+    assert gate.shape == (12,)
+    expected = np.ones(12)
+    expected[[8, 9, 10]] = [0.5, 1.0, 0.0]
+    assert np.allclose(gate, expected)

@@ -1,7 +1,8 @@
 """Downbeats and bar lengths from tracked beats: an HMM over the position of each beat in
 its bar, scored by drum patterns (kick, snare, ... per sixteenth of the beat) and by cues
-that mark the first beat of a bar: harmonic change (chords), a change of bass note, a crash,
-and a tom fill in the beat before. The cues' weights are fitted on Groove MIDI performances
+that mark the first beat of a bar: harmonic change (chords), a change of bass note (both
+weighed by the music's level, so that a chord dying away marks nothing), a crash, and a tom
+fill in the beat before. The cues' weights are fitted on Groove MIDI performances
 rendered under generated accompaniment (bench/fit_downbeats.py).
 """
 
@@ -61,8 +62,8 @@ BACKBONE_WEIGHT = 1.0
 # Fitted on 45 train renders (popular styles), from DRUM_WEIGHT 0.5 and the harmonic cue
 # alone at 1.0: mean downbeat F 0.702 -> 0.734 there, 0.828 -> 0.861 on the 31 test renders
 # (with drum_tempo.BEAT_WEIGHTS' later hi-hat and cymbal weights, the same fit gives these
-# weights again and 0.763 / 0.900). A tom fill before the bar line earned no weight; the cue
-# stays so that a refit can weigh it.
+# weights again and 0.763 / 0.900, as it does with the cues gated by CUE_LEVEL_SHARE). A tom
+# fill before the bar line earned no weight; the cue stays so that a refit can weigh it.
 DRUM_WEIGHT = 0.3
 CUES = ("harmonic", "bass", "crash", "fill")
 CUE_WEIGHTS = np.array([1.0, 0.25, 3.0, 0.0])
@@ -75,6 +76,12 @@ HARMONIC_SCALE = 0.02
 BASS_BANDS = slice(0, 18)
 # Cues are clipped to this many units so that one loud event cannot outvote a song's bars.
 MAX_CUE = 4.0
+# The harmonic and bass cues of a beat count in proportion to its level (the mean magnitude
+# of the bands they read) up to this share of the song's median beat level (-12 dB), in
+# full above it: a chord dying away after the band stops, or the hiss of a silent passage,
+# changes its chroma from beat to beat without any bar line there. Set, not fitted: well
+# below a soft verse or intro (a drumless intro's bar lines come from these cues).
+CUE_LEVEL_SHARE = 0.25
 # Log probability of a bar cut short (e.g. a 2/4 bar in a 4/4 song).
 LOG_SHORT_BAR = -8.0
 # Bands of the ADTOF log-filterbank spectrogram whose centres are at least a semitone
@@ -161,6 +168,18 @@ def bass_change(*, beat_times, spectrogram, frame_rate=FRAME_RATE):
     return change
 
 
+def cue_level_gate(*, beat_times, spectrogram, frame_rate=FRAME_RATE):
+    """Weight of each beat's harmonic and bass cues by its level: (n_beats,), in [0, 1].
+
+    The level is the beat's mean magnitude over BASS_BANDS and CHROMA_BANDS; the weight
+    rises linearly from 0 (silence) to 1 at CUE_LEVEL_SHARE of the song's median level.
+    """
+    magnitude = 10.0 ** spectrogram[:, :CHROMA_BANDS.stop] - 1.0
+    level = _per_beat_means(beat_times=beat_times, values=magnitude.mean(axis=1, keepdims=True),
+                            frame_rate=frame_rate)[:, 0]
+    return np.clip(level / (CUE_LEVEL_SHARE * np.median(level) + EPSILON), 0.0, 1.0)
+
+
 def _robust_units(values):
     """`values` minus their median, in units of their median absolute deviation."""
     centred = values - np.median(values)
@@ -170,7 +189,8 @@ def _robust_units(values):
 def downbeat_cues(*, beat_times, slot_features, spectrogram=None, frame_rate=FRAME_RATE):
     """Evidence that each beat starts a bar, beyond the drum patterns: columns CUES.
 
-    harmonic: harmonic_change; bass: bass_change (both 0 without a spectrogram);
+    harmonic: harmonic_change; bass: bass_change (both weighed by cue_level_gate, and 0
+    without a spectrogram);
     crash: the cymbal activation on the beat minus the song's median, in [-1, 1];
     fill: the highest tom activation in the beat before, minus the song's median, in [-1, 1]
     (a fill leads into the bar line).
@@ -183,7 +203,8 @@ def downbeat_cues(*, beat_times, slot_features, spectrogram=None, frame_rate=FRA
 
     Returns
     -------
-    np.ndarray, shape (n_beats, len(CUES)), clipped to [-MAX_CUE, MAX_CUE].
+    np.ndarray, shape (n_beats, len(CUES)), clipped to [-MAX_CUE, MAX_CUE] (the harmonic
+    and bass cues before their level gate).
     """
     cues = np.zeros((len(slot_features), len(CUES)))
     if spectrogram is not None:
@@ -193,7 +214,10 @@ def downbeat_cues(*, beat_times, slot_features, spectrogram=None, frame_rate=FRA
     cues[:, 2] = crash - np.median(crash)
     toms = np.concatenate([[0.0], slot_features[:-1, DRUM_CLASSES.index("TT"), :].max(axis=1)])
     cues[:, 3] = toms - np.median(toms)
-    return np.clip(cues, -MAX_CUE, MAX_CUE)
+    cues = np.clip(cues, -MAX_CUE, MAX_CUE)
+    if spectrogram is not None:
+        cues[:, :2] *= cue_level_gate(beat_times=beat_times, spectrogram=spectrogram, frame_rate=frame_rate)[:, None]
+    return cues
 
 
 def estimate_meter(*, slot_features, meters=METERS):
