@@ -189,3 +189,16 @@ def test_the_cues_of_a_beat_count_by_its_level_up_to_a_quarter_of_the_songs():
     expected = np.ones(12)
     expected[[8, 9, 10]] = [0.5, 1.0, 0.0]
     assert np.allclose(gate, expected)
+
+
+def test_a_sixteen_second_drumless_break_keeps_every_bar_line():
+    """The band alone for 32 beats mid-song at 120 BPM: the tracker, with nothing to follow,
+    counted 31 there, and the break's bar lines moved."""
+    beats = 0.3 + 0.5 * np.arange(96)
+    n_frames = int(beats[-1] * FPS) + 60
+    activations = drum_activations(beat_times=beats, n_frames=n_frames, pattern=ROCK_BAR)
+    activations[int(beats[32] * FPS) - 5:int(beats[64] * FPS) - 5] = 0.0
+    spectrogram = chord_spectrogram(bar_times=beats[::4], n_frames=n_frames)
+    tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
+    assert np.abs(tempo_map.beat_times[:96] - beats).max() <= TRACKING_TOLERANCE_S
+    assert_bar_lines(tempo_map, beats[0] + 2.0 * np.arange(25))

@@ -242,3 +242,25 @@ def test_a_lead_in_beat_on_the_first_sample_is_kept():
         steadied = tempo_map.steady_intro(beat_times=tracked, activation=activation)
         intro = steadied[steadied < 20.0 - 1e-6]
         assert intro.size == 40 and abs(intro[0]) < 1e-6 and intro.min() >= 0.0
+
+
+def test_a_drumless_break_whose_tracker_lost_a_beat_is_counted_at_the_drums_tempo():
+    """Drums at 120 BPM, a 16-second break, drums again: tracked with 31 beats in the break
+    (one lost), the break gets its 32, evenly spaced."""
+    truth = 0.3 + 0.5 * np.arange(96)
+    drums = np.r_[truth[:32], truth[64:]]
+    activation = _pulses(drums, int(truth[-1] * FPS) + 20)
+    tracked = np.r_[truth[:32], np.linspace(truth[31], truth[64], 32)[1:-1], truth[64:]]
+    steadied = tempo_map.steady_breaks(beat_times=tracked, activation=activation)
+    assert steadied.size == truth.size
+    np.testing.assert_allclose(steadied, truth, atol=1e-9)
+
+
+def test_a_break_whose_beats_number_the_drums_tempo_keeps_the_trackers_beats():
+    """The band alone for 8 beats, tracked with the right count but following its own
+    timing (a beat pushed 30 ms): the tracker's beats stay."""
+    truth = 0.3 + 0.5 * np.arange(40)
+    activation = _pulses(np.r_[truth[:16], truth[24:]], int(truth[-1] * FPS) + 20)
+    tracked = truth.copy()
+    tracked[20] -= 0.03
+    np.testing.assert_array_equal(tempo_map.steady_breaks(beat_times=tracked, activation=activation), tracked)

@@ -66,6 +66,14 @@ LEAD_IN_SHIFT_S = 0.05
 LEAD_IN_SHIFT_STEP_S = 0.005
 LEAD_IN_MIN_CONTRAST = 2.0
 LEAD_IN_MIN_FIT_BEATS = 4
+# A drumless break inside a song (the band alone for a verse or a bridge) gives the tracker
+# nothing to follow either: over a 16-second break at 120 BPM it lost a beat, and the bar
+# lines of the break moved. Where the tracker's beats in a break of more than
+# MIN_BREAK_BEATS do not number what the drums' tempo either side (the median period of
+# LEAD_IN_FIT_BEATS beats on each side) counts across it, the break's beats are laid evenly
+# at that count. Where the two counts agree, the tracker's beats stay (they may follow the
+# band's weak activations). Set, not fitted.
+MIN_BREAK_BEATS = 4
 # Frames either side of a lead-in beat searched for its onset, an onset counting less the
 # further it is (linearly, to nothing at one frame beyond), so that the grid meeting the
 # onsets exactly scores best.
@@ -143,14 +151,16 @@ def track_song_beats(*, drum_activations, spectrogram=None, frame_rate=FRAME_RAT
 
 
 def track_drum_beats(*, drum_activations, spectrogram=None, frame_rate=FRAME_RATE):
-    """Beats tracked on the drums' beat activation, with a silent intro laid at the drums'
-    tempo, or fitted to the onsets of `spectrogram` where it has them (steady_intro):
+    """Beats tracked on the drums' beat activation, with drumless breaks counted at the
+    drums' tempo (steady_breaks) and a silent intro laid at the drums' tempo, or fitted to
+    the onsets of `spectrogram` where it has them (steady_intro):
     np.ndarray, shape (n_beats,), seconds, increasing, from drum_activations ((n_frames, 5),
     in [0, 1]) and the ADTOF spectrogram ((n_frames, 84), or None)."""
     activation = beat_activation(drum_activations=drum_activations)
     beat_times = beat_tracking.track_beats(activation=activation, frame_rate=frame_rate,
                                            log_tempo_prior=log_tempo_prior)
     strength = None if spectrogram is None else onset_strength(spectrogram=spectrogram)
+    beat_times = steady_breaks(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
     return steady_intro(beat_times=beat_times, activation=activation, onset_strength=strength,
                         frame_rate=frame_rate)
 
@@ -251,9 +261,7 @@ def steady_intro(*, beat_times, activation, onset_strength=None, frame_rate=FRAM
     if beat_times.size < 2:
         return beat_times
     frames = np.round(beat_times * frame_rate).astype(int)
-    window = np.arange(-DRUMMED_RADIUS_FRAMES, DRUMMED_RADIUS_FRAMES + 1)
-    evidence = activation[np.clip(frames[:, None] + window, 0, len(activation) - 1)].max(axis=1)
-    drummed = np.flatnonzero(evidence >= beat_tracking.GATE_LEVEL)
+    drummed = _drummed_beats(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
     if drummed.size == 0 or drummed[0] == 0:
         return beat_times
     first = drummed[0]
@@ -283,6 +291,48 @@ def steady_intro(*, beat_times, activation, onset_strength=None, frame_rate=FRAM
                        >= _mean_strength(intro=intro, frames=fitted_beats * frame_rate)):
         return beat_times
     return fitted_beats
+
+
+def _drummed_beats(*, beat_times, activation, frame_rate):
+    """Indices of the `beat_times` ((n,), s) where `activation` ((n_frames,)) reaches
+    beat_tracking.GATE_LEVEL within DRUMMED_RADIUS_FRAMES: (m,), int, increasing."""
+    frames = np.round(np.asarray(beat_times) * frame_rate).astype(int)
+    window = np.arange(-DRUMMED_RADIUS_FRAMES, DRUMMED_RADIUS_FRAMES + 1)
+    evidence = activation[np.clip(frames[:, None] + window, 0, len(activation) - 1)].max(axis=1)
+    return np.flatnonzero(evidence >= beat_tracking.GATE_LEVEL)
+
+
+def steady_breaks(*, beat_times, activation, frame_rate=FRAME_RATE):
+    """``beat_times`` with the beats of each drumless break counted at the drums' tempo.
+
+    Parameters
+    ----------
+    beat_times : np.ndarray, shape (n_beats,), seconds, increasing.
+    activation : np.ndarray, shape (n_frames,), the beat activation the beats were tracked on.
+
+    Returns
+    -------
+    np.ndarray, shape (n_beats',), seconds, increasing: between two drummed beats more than
+    MIN_BREAK_BEATS apart, where the beats between them number other than the gap divided
+    by the drums' period either side (rounded), that many beats evenly spaced; elsewhere
+    ``beat_times`` unchanged.
+    """
+    beat_times = np.asarray(beat_times, dtype=float)
+    drummed = _drummed_beats(beat_times=beat_times, activation=activation, frame_rate=frame_rate)
+    pieces, kept_from = [], 0
+    for before, after in zip(drummed[:-1], drummed[1:]):
+        if after - before <= MIN_BREAK_BEATS:
+            continue
+        around = np.concatenate([np.diff(beat_times[max(before - LEAD_IN_FIT_BEATS, 0):before + 1]),
+                                 np.diff(beat_times[after:after + LEAD_IN_FIT_BEATS + 1])])
+        if around.size == 0:
+            continue
+        count = max(int(round((beat_times[after] - beat_times[before]) / np.median(around))), 1)
+        if count == after - before:
+            continue
+        pieces += [beat_times[kept_from:before], np.linspace(beat_times[before], beat_times[after], count + 1)[:-1]]
+        kept_from = after
+    return np.concatenate([*pieces, beat_times[kept_from:]])
 
 
 def _lead_in(*, end_time, period, beat_times, frame_rate):
