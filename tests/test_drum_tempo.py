@@ -264,3 +264,17 @@ def test_a_break_whose_beats_number_the_drums_tempo_keeps_the_trackers_beats():
     tracked = truth.copy()
     tracked[20] -= 0.03
     np.testing.assert_array_equal(tempo_map.steady_breaks(beat_times=tracked, activation=activation), tracked)
+
+
+def test_a_break_across_a_tempo_change_keeps_a_count_between_the_two_tempos():
+    """120 BPM, a 12-second break, then 132 BPM: the break holds between 24 beats (at the
+    tempo before) and 26 (after); the tracker's 25 stay, a lost beat (23) is put back."""
+    before = 0.3 + 0.5 * np.arange(24)
+    after = before[-1] + 12.0 + (60 / 132) * np.arange(24)
+    activation = _pulses(np.r_[before, after], int(after[-1] * FPS) + 20)
+    tracked = np.r_[before, np.linspace(before[-1], after[0], 26)[1:-1], after]
+    np.testing.assert_array_equal(tempo_map.steady_breaks(beat_times=tracked, activation=activation), tracked)
+    lost = np.r_[before, np.linspace(before[-1], after[0], 24)[1:-1], after]
+    steadied = tempo_map.steady_breaks(beat_times=lost, activation=activation)
+    assert steadied.size == lost.size + 1
+    np.testing.assert_allclose(steadied[23:48], np.linspace(before[-1], after[0], 25), atol=1e-9)
