@@ -333,7 +333,7 @@ def steady_breaks(*, beat_times, activation, frame_rate=FRAME_RATE):
         if not counts:
             continue
         # The tempo may change in the break: any count between the two sides' will do.
-        count = int(np.clip(after - before, max(min(counts), 1), max(counts)))
+        count = int(np.clip(after - before, max(min(counts), 1), max(*counts, 1)))
         if count == after - before:
             continue
         pieces += [beat_times[kept_from:before], np.linspace(beat_times[before], beat_times[after], count + 1)[:-1]]
