@@ -16,7 +16,6 @@ needs, and the whole-song F counts each of them as a false positive.
 """
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.groove_renders import POPULAR_STYLES  # noqa: E402
+from bench.groove_renders import popular_renders  # noqa: E402
 from processing import rhythm  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
@@ -82,8 +81,8 @@ def main() -> None:
     print(f"{'song':<36}{'beat F':>8}{'downbeat F':>12}{'librosa beat F':>16}{'meter':>7}{'segments':>10}{'s':>7}"
           f"{'in span: beat F':>17}{'downbeat F':>12}")
     if args.renders:
-        for render in csv.DictReader(open(args.renders / "index.csv")):
-            if render["split"] != args.split or render["style"].split("/")[0] not in POPULAR_STYLES:
+        for render in popular_renders(args.renders):
+            if render["split"] != args.split:
                 continue
             analysis = np.load(args.renders / f"{render['name']}.analysis.npz")
             labels = np.load(args.renders / f"{render['name']}.labels.npz")

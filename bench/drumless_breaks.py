@@ -9,7 +9,6 @@ scored within the labels' span (bench/beats.py's within_labels), per render and 
 """
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.beats import within_labels  # noqa: E402
-from bench.groove_renders import POPULAR_STYLES  # noqa: E402
+from bench.groove_renders import popular_renders  # noqa: E402
 from processing import rhythm  # noqa: E402
 from processing.rhythm.drum_tempo import FRAME_RATE  # noqa: E402
 
@@ -43,8 +42,8 @@ def main() -> None:
     args = parser.parse_args()
     for folder in args.renders:
         rows = []
-        for render in csv.DictReader(open(folder / "index.csv")):
-            if render["style"].split("/")[0] not in POPULAR_STYLES or render["meter"] != METER:
+        for render in popular_renders(folder):
+            if render["meter"] != METER:
                 continue
             analysis = np.load(folder / f"{render['name']}.analysis.npz")
             labels = np.load(folder / f"{render['name']}.labels.npz")

@@ -15,7 +15,6 @@ three songs).
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 from collections import defaultdict
@@ -28,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.groove_renders import POPULAR_STYLES  # noqa: E402
+from bench.groove_renders import popular_renders  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.rhythm import bar_tracking, drum_tempo  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
@@ -69,9 +68,7 @@ def load_item(*, name: str, group: str, spectrogram: np.ndarray, activations: np
 
 def load_renders(folder: Path) -> list[Item]:
     items = []
-    for row in csv.DictReader(open(folder / "index.csv")):
-        if row["style"].split("/")[0] not in POPULAR_STYLES:
-            continue
+    for row in popular_renders(folder):
         analysis = np.load(folder / f"{row['name']}.analysis.npz")
         labels = np.load(folder / f"{row['name']}.labels.npz")
         variant = "+".join(re.findall("[a-z]+", row["variant"]))  # "pickup2+tempo-0.10" -> "pickup+tempo"

@@ -13,7 +13,6 @@ and the weights to paste into metrical_level.WEIGHTS and SWITCH_MARGIN.
 """
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from scipy.optimize import minimize
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.groove_renders import POPULAR_STYLES  # noqa: E402
+from bench.groove_renders import popular_renders  # noqa: E402
 from processing.rhythm import drum_tempo, metrical_level  # noqa: E402
 
 PENALTIES = (0.1, 0.3, 1.0, 3.0)
@@ -41,9 +40,7 @@ def render_groups(folder: Path) -> list[dict]:
     beats and from the tracked beats, each tracked candidate's beat F, and whether the tracked
     beats repeat in four (metrical_level.choose_level considers only those)."""
     groups = []
-    for render in csv.DictReader(open(folder / "index.csv")):
-        if render["style"].split("/")[0] not in POPULAR_STYLES:
-            continue
+    for render in popular_renders(folder):
         analysis = np.load(folder / f"{render['name']}.analysis.npz")
         true_beats = np.load(folder / f"{render['name']}.labels.npz")["beats"]
         activations = analysis["activations"]

@@ -362,6 +362,13 @@ def _rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples))))
 
 
+def popular_renders(folder: Path) -> list[dict]:
+    """The rows of a render folder's index.csv (name, split, meter, style, ...) whose style is
+    one of POPULAR_STYLES: the renders the rhythm benchmarks and fits use."""
+    with open(folder / "index.csv", newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row["style"].split("/")[0] in POPULAR_STYLES]
+
+
 def choose_rows(groove: Path) -> list[dict]:
     """Groove's 'beat' performances of at least 20 s: every 3/4 and 6/8 one, and the 4/4 ones
     whose grid grid_offset can check."""
