@@ -14,9 +14,13 @@ map as bench/beats.py does, and names the first thing that is wrong, in this ord
 Beside it: whether the drums themselves say the labelled "one" is a backbeat: more of the
 labelled downbeats carry a snare than a kick (General MIDI notes of the performance). There the
 render's bars come from its generated accompaniment alone, which the drummer did not hear.
+Then the bars' margin over their best rival, the same bars moved some beats later
+(bar_tracking.rival_shift, nats), and whether the chart calls them a close call
+(rhythm.CLOSE_CALL_NATS), offering the rival to its owner.
 
-Under the table, per error: how many renders, and the downbeat F they lose (the sum of 1 - F
-over them, in renders' worth; the split's mean loses that over its number of renders).
+Under the table, per error: how many renders, the downbeat F they lose (the sum of 1 - F
+over them, in renders' worth; the split's mean loses that over its number of renders), and
+how many of them are close calls.
 """
 
 import argparse
@@ -33,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.beats import within_labels  # noqa: E402
 from bench.groove_renders import popular_renders  # noqa: E402
 from processing import rhythm  # noqa: E402
+from processing.rhythm import drum_tempo  # noqa: E402
 
 # Downbeat F (within the labels' span) from which a render counts as right.
 RIGHT_F = 0.9
@@ -129,8 +134,9 @@ def main() -> None:
     parser.add_argument("renders", type=Path, nargs="+", help="bench/groove_renders.py's output folders")
     parser.add_argument("--split", help="only this Groove split (default: every split)")
     args = parser.parse_args()
-    losses, counts, contradicted = defaultdict(float), defaultdict(int), defaultdict(int)
-    print(f"{'folder':<14}{'render':<36}{'split':<12}{'downbeat F':>11}  {'error':<28}drums' one")
+    losses, counts, contradicted, close_calls = defaultdict(float), defaultdict(int), defaultdict(int), defaultdict(int)
+    print(f"{'folder':<14}{'render':<36}{'split':<12}{'downbeat F':>11}  {'error':<28}{'drums one':<11}"
+          f"{'margin':>8}  close call")
     for folder in args.renders:
         for render in popular_renders(folder):
             if args.split and render["split"] != args.split:
@@ -142,16 +148,22 @@ def main() -> None:
             error, downbeat_f = name_error(tempo_map=tempo_map, labels=labels)
             snare_one = snare_on_labelled_one(reference_downbeats=labels["beats"][labels["downbeats"]],
                                               drum_times=labels["drum_times"], drum_notes=labels["drum_notes"])
+            _, bars = drum_tempo.estimate_tempo_map(drum_activations=analysis["activations"],
+                                                    spectrogram=analysis["spectrogram"])
             counts[error] += 1
             losses[error] += 1.0 - downbeat_f
             contradicted[error] += snare_one
+            close_calls[error] += bool(tempo_map.close_call_shift)
+            close_call = f"{tempo_map.close_call_shift} beats later" if tempo_map.close_call_shift else ""
             print(f"{folder.name:<14}{render['name'] + ' ' + render['variant']:<36}{render['split']:<12}"
-                  f"{downbeat_f:>11.3f}  {error:<28}{'snare' if snare_one else 'kick'}")
+                  f"{downbeat_f:>11.3f}  {error:<28}{'snare' if snare_one else 'kick':<11}"
+                  f"{bars.rival_margin_nats:>8.1f}  {close_call}")
     total = sum(counts.values())
-    print(f"\n{'error':<28}{'renders':>8}{'F lost':>8}{'snare on the one':>18}")
+    print(f"\n{'error':<28}{'renders':>8}{'F lost':>8}{'snare on the one':>18}{'close calls':>13}")
     for error in sorted(counts, key=lambda name: -losses[name]):
-        print(f"{error:<28}{counts[error]:>8}{losses[error]:>8.2f}{contradicted[error]:>18}")
-    print(f"{'all':<28}{total:>8}{sum(losses.values()):>8.2f}{sum(contradicted.values()):>18}")
+        print(f"{error:<28}{counts[error]:>8}{losses[error]:>8.2f}{contradicted[error]:>18}{close_calls[error]:>13}")
+    print(f"{'all':<28}{total:>8}{sum(losses.values()):>8.2f}{sum(contradicted.values()):>18}"
+          f"{sum(close_calls.values()):>13}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from processing.rhythm import METER_BEATS
 from processing.transcription import TRACKS, default_track
 
 ACCEPTED_TYPES = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,.opus,.webm,audio/*"
+# A bar of 6/8 counted in eighths has six beats: moving its bar lines up to five covers every reading.
+MAX_BAR_SHIFT_BEATS = 5
 
 
 class SignUpForm(UserCreationForm):
@@ -108,6 +110,12 @@ class RerunForm(PackageOptionsForm):
     meter = forms.ChoiceField(label="Meter", required=False, choices=[("", "Detected")] + [(m, m) for m in METER_BEATS],
                               help_text="A 6/8 bar is six eighths: three quarter-note beats, the tempo counted "
                                         "in quarter notes, or six beats where the chart already counts eighths.")
+    bar_shift_beats = forms.TypedChoiceField(
+        label="Move the bar lines", required=False, coerce=int, empty_value=None,
+        choices=[("", "Detected")] + [(beats, f"{beats} beat{'s' if beats > 1 else ''} later")
+                                      for beats in range(1, MAX_BAR_SHIFT_BEATS + 1)],
+        help_text="Keeps the detected beats and tempo changes, and moves every bar line: for bar lines "
+                  "that miss the “one”.")
     level = forms.DecimalField(label="MASTER level", required=False, min_value=Decimal(MIN_LEVEL) / LEVEL_SCALE,
                                max_value=Decimal(MAX_LEVEL) / LEVEL_SCALE, decimal_places=2,
                                help_text="1.00 to 9.99; the easier levels keep their distance below it. "

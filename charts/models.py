@@ -131,6 +131,9 @@ class ChartVersion(models.Model):
     note_counts = models.JSONField(default=dict, blank=True)  # MASTER chart: lane -> notes
     levels = models.JSONField(default=dict, blank=True)  # difficulty label -> #DLEVEL
     quantisation_error_ms = models.FloatField(null=True, blank=True)
+    # Where the tracker's bar lines were a close call, how many beats later their rival falls
+    # (processing.rhythm.CLOSE_CALL_NATS); 0 where they were clear or set by the owner.
+    close_call_shift = models.PositiveSmallIntegerField(default=0)
     rq_job_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -233,6 +236,21 @@ class ChartVersion(models.Model):
         """MASTER's level as its owner set it ("x.xx"), or None when it was detected."""
         level = self.parameters.get(LEVEL_PARAMETER)
         return None if level is None else f"{level / LEVEL_SCALE:.2f}"
+
+    @property
+    def bar_shift_rerun_fields(self) -> list[tuple[str, str]]:
+        """The rerun form's fields that make this version again with its bar lines moved to
+        their close-call rival: the same track, options and MASTER level (empty when the bar
+        lines were clear)."""
+        if not self.close_call_shift:
+            return []
+        options = {"track": self.track, "bgm": self.parameters.get("bgm", ""), "input": self.parameters.get("input", ""),
+                   "bar_shift_beats": str(self.close_call_shift)}
+        if self.parameters.get("song_chips"):
+            options["song_chips"] = "on"
+        if self.level_override_display:
+            options["level"] = self.level_override_display
+        return list(options.items())
 
     @property
     def has_drumless_bgm(self) -> bool:

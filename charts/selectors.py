@@ -260,6 +260,9 @@ def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
         tempo.append(f"first downbeat set at {parameters['first_downbeat_s']:g} s")
     if parameters.get("meter"):
         tempo.append(f"meter set to {parameters['meter']}")
+    if parameters.get("bar_shift_beats"):
+        beats = parameters["bar_shift_beats"]
+        tempo.append(f"bar lines moved {beats} beat{'s' if abs(beats) != 1 else ''} later")
     return {
         "Track": f"{track.title} ({version.track})" if track else version.track,
         "Transcribed from": "the separated drum stem" if parameters.get("input") == INPUT_DRUMS else "the mix",

@@ -366,6 +366,7 @@ def chart_version_mark_done(*, version: ChartVersion, result: ConversionResult) 
             note_counts=result.note_counts,
             levels=result.levels,
             quantisation_error_ms=result.quantisation_error_ms,
+            close_call_shift=result.close_call_shift,
             warning=" ".join(result.warnings),
             finished_at=timezone.now(),
             stage_seconds=result.stage_seconds,

@@ -41,8 +41,9 @@ SILENCE_RMS = 1e-4
 # them the tempo map is librosa's global tempo fitted to the hits.
 DRUM_TEMPO_TRACK = "adtof"
 # Parameters that steer the tempo map rather than the track: a user's corrections on rerun
-# (rhythm.override_tempo_map). The meter is "4/4", "3/4" or "6/8" (rhythm.METER_BEATS).
-TEMPO_PARAMETERS = ("bpm", "first_downbeat_s", "meter")
+# (rhythm.override_tempo_map). The meter is "4/4", "3/4" or "6/8" (rhythm.METER_BEATS);
+# bar_shift_beats moves every bar line that many beats later.
+TEMPO_PARAMETERS = ("bpm", "first_downbeat_s", "meter", "bar_shift_beats")
 # The user's #DLEVEL for MASTER, on DTXMania's x.xx scale as an integer (650 shows as 6.50).
 LEVEL_PARAMETER = "level"
 LEVEL_SCALE = 100
@@ -87,6 +88,8 @@ class ConversionResult:
     warnings: list[str] = field(default_factory=list)
     # Seconds per stage (processing.timing.STAGES); the BGM's encoding runs beside the analysis.
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # Where the bar lines were a close call: how many beats later their rival falls (0: clear).
+    close_call_shift: int = 0
 
 
 def convert(
@@ -209,6 +212,7 @@ def convert(
         quantisation_error_ms=float(np.mean(np.abs(errors)) * 1000) if errors.size else 0.0,
         warnings=decoded.warnings,
         stage_seconds={name: round(stage_seconds[name], 3) for name in timing.STAGES if name in stage_seconds},
+        close_call_shift=tempo_map.close_call_shift,
     )
 
 

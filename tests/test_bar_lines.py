@@ -3,6 +3,7 @@ intro and a tempo change, from synthetic drum activations and spectrograms throu
 map, and for the last two through the written .dtx."""
 
 import numpy as np
+import pytest
 
 from processing import rhythm
 from processing.arrangement import arrange
@@ -202,3 +203,31 @@ def test_a_sixteen_second_drumless_break_keeps_every_bar_line():
     tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
     assert np.abs(tempo_map.beat_times[:96] - beats).max() <= TRACKING_TOLERANCE_S
     assert_bar_lines(tempo_map, beats[0] + 2.0 * np.arange(25))
+
+
+def test_bars_the_drums_barely_place_are_a_close_call_that_chords_settle():
+    # Kick on 1 and 3, snare on 2 and 4: the drums alone hardly tell the "one" from the "three".
+    beats = 0.3 + 0.5 * np.arange(66)
+    n_frames = int(beats[-1] * FPS) + 60
+    activations = drum_activations(beat_times=beats, n_frames=n_frames, pattern=ROCK_BAR)
+    drums_only = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=np.zeros((n_frames, 84)))
+    assert drums_only.close_call_shift == 2
+    with_chords = rhythm.drum_tempo_map(drum_activations=activations,
+                                        spectrogram=chord_spectrogram(bar_times=beats[::4], n_frames=n_frames))
+    assert with_chords.close_call_shift == 0
+    assert_bar_lines(with_chords, beats[::4])
+    rival = rhythm.override_tempo_map(tempo_map=drums_only, duration_s=n_frames / FPS,
+                                      bar_shift_beats=drums_only.close_call_shift)
+    np.testing.assert_array_equal(rival.beat_times, drums_only.beat_times)
+    assert_bar_lines(rival, drums_only.bar_line_times() + 2 * 0.5)
+    assert rival.close_call_shift == 0, "bars the user chose are no close call"
+
+
+def test_the_rival_of_decoded_bars_is_the_best_other_shift_and_its_margin():
+    # Eight beats of a 4/4 song: each beat's own position scores 1, the position two beats
+    # away 0.5, the others 0.
+    positions = np.arange(8) % 4
+    log_likelihood = np.zeros((8, 4))
+    log_likelihood[np.arange(8), positions] = 1.0
+    log_likelihood[np.arange(8), (positions - 2) % 4] = 0.5
+    assert bar_tracking.rival_shift(log_likelihood=log_likelihood, positions=positions) == (2, pytest.approx(4.0))

@@ -60,3 +60,16 @@ def test_convert_refuses_non_audio_with_a_clear_message(tmp_path):
 def test_convert_refuses_an_unknown_track(groove_file, tmp_path):
     result = _convert(str(groove_file[0]), "--track", "nope", cwd=tmp_path)
     assert result.returncode != 0 and "Unknown track 'nope'" in result.stderr
+
+
+def test_convert_moves_the_bar_lines_it_is_told_to(groove_file, tmp_path):
+    bar_times = {}
+    for beats in ("0", "1"):
+        result = _convert(str(groove_file[0]), "--track", "spectral", "--bgm", "original", "--title", "Bars",
+                          "--move-bar-lines", beats, "--out", str(tmp_path / beats), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        archive = zipfile.ZipFile(tmp_path / beats / "Bars.zip")
+        bar_times[beats] = np.array(parse_dtx(text=decode_dtx_bytes(archive.read("Bars/master.dtx"))).bar_times_s)
+    later = bar_times["1"][bar_times["1"] > bar_times["0"][2]]
+    beat_s = 0.5  # the groove's 120 BPM
+    assert np.abs(later[:, None] - beat_s - bar_times["0"][None, :]).min(axis=1).max() < 0.01

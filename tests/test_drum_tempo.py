@@ -59,9 +59,9 @@ def test_rock_pattern_finds_the_downbeat_after_a_pickup():
     bd, sd, hh, cy = 0, 1, 3, 4
     bar = [(bd, hh, cy), (sd, hh), (bd, hh), (sd, hh)]
     activations = _drums(beats, n, bar[2:] + bar[:2])
-    first, lengths = bar_tracking.track_bars(beat_times=beats, drum_activations=activations)
-    assert first == 2
-    assert set(lengths.tolist()) == {4}
+    bars = bar_tracking.track_bars(beat_times=beats, drum_activations=activations)
+    assert bars.first_downbeat == 2
+    assert set(bars.lengths.tolist()) == {4}
 
 
 def test_waltz_pattern_gives_three_beat_bars():
@@ -69,19 +69,19 @@ def test_waltz_pattern_gives_three_beat_bars():
     n = int(beats[-1] * FPS) + 60
     bd, sd, hh, cy = 0, 1, 3, 4
     activations = _drums(beats, n, [(bd, cy), (sd, cy), (sd, cy)])
-    first, lengths = bar_tracking.track_bars(beat_times=beats, drum_activations=activations)
-    assert first == 0
-    assert np.all(lengths == 3)
+    bars = bar_tracking.track_bars(beat_times=beats, drum_activations=activations)
+    assert bars.first_downbeat == 0
+    assert np.all(bars.lengths == 3)
 
 
 def test_estimate_tempo_map_end_to_end():
     beats = 0.1 + 0.4 * np.arange(70)
     n = int(beats[-1] * FPS) + 20
     activations = _drums(beats, n, [(0, 3, 4), (1, 3), (0, 3), (1, 3)])
-    beat_times, first, lengths = tempo_map.estimate_tempo_map(drum_activations=activations)
+    beat_times, bars = tempo_map.estimate_tempo_map(drum_activations=activations)
     assert len(beat_times) == len(beats) and np.abs(beat_times - beats).max() <= 0.011
-    downbeats = tempo_map.downbeat_times(beat_times=beat_times, first_downbeat=first,
-                                         bar_lengths=lengths)
+    downbeats = tempo_map.downbeat_times(beat_times=beat_times, first_downbeat=bars.first_downbeat,
+                                         bar_lengths=bars.lengths)
     assert np.abs(downbeats - beats[::4]).max() <= 0.011
 
 
@@ -107,9 +107,8 @@ def test_short_and_silent_inputs():
     assert beat_tracking.track_beats(activation=np.zeros(5)).size <= 1
     silent = beat_tracking.track_beats(activation=np.zeros(1000))
     assert np.all(np.diff(silent) > 0)
-    first, lengths = bar_tracking.track_bars(beat_times=np.array([0.5]),
-                                             drum_activations=np.zeros((100, 5)))
-    assert first == 0 and lengths.tolist() == [4]
+    bars = bar_tracking.track_bars(beat_times=np.array([0.5]), drum_activations=np.zeros((100, 5)))
+    assert bars.first_downbeat == 0 and bars.lengths.tolist() == [4]
 
 
 def test_a_silent_intro_before_a_soft_pickup_gets_the_drums_grid():

@@ -153,7 +153,14 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
 
     worker = run_worker()
     assert worker.returncode == 0, worker.stderr
-    for version in (first, second):
+    # The third waits for a free place: two conversions at a time.
+    rerun = logged_in_client.post(reverse("chart-version-rerun", args=[song.pk]),
+                                  {"track": "spectral", "bgm": "original", "bar_shift_beats": "1"})
+    assert rerun.status_code == 302
+    third = ChartVersion.objects.latest("id")
+    worker = run_worker()
+    assert worker.returncode == 0, worker.stderr
+    for version in (first, second, third):
         version.refresh_from_db()
         assert version.status == ChartVersion.Status.DONE, version.error_message
         text, levels = _master(version)
@@ -168,6 +175,11 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
     bars = np.diff(parse_dtx(text=second_text).bar_times_s)
     assert bars[-8:] == pytest.approx(3 * BEAT_S, abs=0.01), "bars of three beats at 120 BPM"
     assert second_levels[-1] == 650 and second.levels["MASTER"] == 650
+    first_bars = np.array(parse_dtx(text=first_text).bar_times_s)
+    third_bars = np.array(parse_dtx(text=_master(third)[0]).bar_times_s)
+    later = third_bars[third_bars > first_bars[2]]
+    assert np.abs(later[:, None] - BEAT_S - first_bars[None, :]).min(axis=1) == pytest.approx(0, abs=0.01), \
+        "every bar line one beat later"
     package = media_root / "check.zip"
     with second.package.open("rb") as handle:
         package.write_bytes(handle.read())
@@ -183,3 +195,20 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
     assert 'data-header="genre"' in first_page and 'data-header="meter"' not in first_page
     song_page = logged_in_client.get(reverse("song-detail", args=[song.pk])).content.decode()
     assert "3/4 set by you" in song_page and "MASTER 6.50 set by you" in song_page
+    assert "bar lines moved 1 beat by you" in song_page
+    assert "bar lines moved 1 beat later" in logged_in_client.get(
+        reverse("chart-version-detail", args=[third.pk])).content.decode()
+
+
+@pytest.mark.parametrize("beats,first_downbeat", [(2, 3), (-1, 0), (5, 2)])
+def test_moved_bar_lines_keep_the_beats_and_the_odd_bar(beats, first_downbeat):
+    periods = np.concatenate([np.full(10, 0.5), np.full(9, 0.45)])  # a tempo change the map keeps
+    detected = TempoMap(beat_times=np.concatenate([[0.0], np.cumsum(periods)]), first_downbeat=1, bar_lengths=(4, 2))
+    moved = override_tempo_map(tempo_map=detected, duration_s=10.0, bar_shift_beats=beats)
+    np.testing.assert_array_equal(moved.beat_times, detected.beat_times)
+    assert moved.first_downbeat == first_downbeat
+    # The bars 1-5, 5-7 (the odd one), 7-11, ... each start `beats` later.
+    shifted = detected.bar_starts(first_beat=1, until_beat=20) + beats
+    moved_starts = moved.bar_starts(first_beat=first_downbeat, until_beat=20)
+    assert set(moved_starts) >= set(shifted[(shifted >= first_downbeat) & (shifted < 20)])
+    assert 2 in np.diff(moved_starts), "the odd two-beat bar moves with the others"

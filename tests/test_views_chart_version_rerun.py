@@ -1,5 +1,7 @@
 """Rerunning a song: another track or the user's tempo corrections make a new chart version."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
@@ -81,3 +83,37 @@ def test_the_rerun_form_lists_every_track_with_its_idea_and_figure(logged_in_cli
     for track in TRACKS.values():
         assert f'<option value="{track.name}"' in form
         assert f"<dt>{escape(track.title)}</dt>" in form and escape(track.description) in form
+
+
+@pytest.mark.django_db
+def test_a_close_call_on_the_bar_lines_offers_the_rival_in_one_click(logged_in_client, groove_file):
+    first = upload(logged_in_client, groove_file[0])
+    ChartVersion.objects.filter(pk=first.pk).update(
+        status=ChartVersion.Status.DONE, track="adtof", close_call_shift=2,
+        parameters={"bgm": "original", "input": "mix", "song_chips": False, "level": 650})
+    page = logged_in_client.get(reverse("song-detail", args=[first.song_id])).content.decode()
+    form = page[page.index('data-role="close-call"'):]
+    form = form[:form.index("</form>")]
+    assert "bars starting 2 beats later" in form and "Move the bar lines 2 beats later" in form
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert fields == {"csrfmiddlewaretoken": fields["csrfmiddlewaretoken"], "track": "adtof", "bgm": "original",
+                      "input": "mix", "bar_shift_beats": "2", "level": "6.50"}
+    response = logged_in_client.post(reverse("chart-version-rerun", args=[first.song_id]), fields)
+    assert response.status_code == 302
+    rerun = ChartVersion.objects.latest("id")
+    assert (rerun.track, rerun.parameters) == ("adtof", {"bar_shift_beats": 2, "level": 650, "bgm": "original",
+                                                         "input": "mix", "song_chips": False})
+    page = logged_in_client.get(reverse("song-detail", args=[first.song_id])).content.decode()
+    assert page.count('data-role="close-call"') == 1, "only the close call offers it"
+    assert "bar lines moved 2 beats by you" in page
+
+
+@pytest.mark.django_db
+def test_bar_lines_move_by_one_to_five_beats(logged_in_client, groove_file):
+    first = upload(logged_in_client, groove_file[0])
+    url = reverse("chart-version-rerun", args=[first.song_id])
+    for refused in ("0", "6", "two"):
+        response = logged_in_client.post(url, {"track": "spectral", "bar_shift_beats": refused})
+        assert response.status_code == 400 and "Select a valid choice" in response.content.decode(), refused
+    assert logged_in_client.post(url, {"track": "spectral", "bar_shift_beats": "5"}).status_code == 302
+    assert ChartVersion.objects.latest("id").parameters["bar_shift_beats"] == 5

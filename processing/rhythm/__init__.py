@@ -33,6 +33,12 @@ MIN_BPM, MAX_BPM = 60.0, 200.0
 EXTRAPOLATION_BEATS = 1e6
 # A tempo segment's constant-tempo grid keeps every tracked beat this close (s).
 SEGMENT_ERROR_S = 0.010
+# Bars tracked on the drums are a close call when the same bars moved some beats later score
+# within this many nats of them (bar_tracking.rival_shift): the chart then offers that reading.
+# Chosen on Groove's train renders (bench/tempo_map_errors.py, its margin column): 3.5 nats was
+# the smallest margin of a right chart there, and the one wrong chart below it had 1.6.
+# Validation, test and the development songs were held out (their figures: bench/RESULTS.md).
+CLOSE_CALL_NATS = 3.0
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,15 @@ class TempoMap:
     beats_per_bar: the meter: beats in a bar.
     bar_lengths: beats in each bar from the first downbeat on, where some bars are not of
         the meter (an odd 2/4 bar, say); bars past the list have beats_per_bar beats.
+    close_call_shift: where the bars are a close call (CLOSE_CALL_NATS), how many beats later
+        the rival bar lines fall; 0 where the bars are clear or were set by the user.
     """
 
     beat_times: np.ndarray
     first_downbeat: int = 0
     beats_per_bar: int = BEATS_PER_BAR
     bar_lengths: tuple[int, ...] = ()
+    close_call_shift: int = 0
 
     def beat_positions(self, times: np.ndarray) -> np.ndarray:
         """Fractional beat indices (beat 0 = beat_times[0]) of `times` in seconds.
@@ -113,18 +122,17 @@ def drum_tempo_map(*, drum_activations: np.ndarray, spectrogram: np.ndarray) -> 
 
     The meter is the song's usual bar length; bars the tracker finds shorter are kept.
     """
-    beat_times, first_downbeat, bar_lengths = drum_tempo.estimate_tempo_map(
-        drum_activations=drum_activations, spectrogram=spectrogram
-    )
+    beat_times, bars = drum_tempo.estimate_tempo_map(drum_activations=drum_activations, spectrogram=spectrogram)
     if beat_times.size < MIN_BEATS:
         raise AudioError("No steady beat was found: the song may be silent or have no drums. Check the file plays.")
     starts, times, periods = segments.tempo_segments(beat_times=beat_times, max_error_s=SEGMENT_ERROR_S)
     regular = segments.segment_beat_times(starts=starts, times=times, periods=periods, n_beats=beat_times.size)
-    beats_per_bar = int(np.median(bar_lengths)) if len(bar_lengths) else BEATS_PER_BAR
-    odd_bars = any(int(length) != beats_per_bar for length in bar_lengths)
-    return TempoMap(beat_times=np.asarray(regular, dtype=float), first_downbeat=int(first_downbeat),
+    beats_per_bar = int(np.median(bars.lengths)) if len(bars.lengths) else BEATS_PER_BAR
+    odd_bars = any(int(length) != beats_per_bar for length in bars.lengths)
+    return TempoMap(beat_times=np.asarray(regular, dtype=float), first_downbeat=int(bars.first_downbeat),
                     beats_per_bar=beats_per_bar,
-                    bar_lengths=tuple(int(length) for length in bar_lengths) if odd_bars else ())
+                    bar_lengths=tuple(int(length) for length in bars.lengths) if odd_bars else (),
+                    close_call_shift=bars.rival_shift if bars.rival_margin_nats < CLOSE_CALL_NATS else 0)
 
 
 def estimate_global_tempo_map(*, mono: np.ndarray, sample_rate: int, duration_s: float | None = None) -> TempoMap:
@@ -178,7 +186,7 @@ def refit_to_onsets(*, tempo_map: TempoMap, onset_times: np.ndarray, duration_s:
 
 def override_tempo_map(
     *, tempo_map: TempoMap, duration_s: float, bpm: float | None = None, first_downbeat_s: float | None = None,
-    meter: str | None = None,
+    meter: str | None = None, bar_shift_beats: int | None = None,
 ) -> TempoMap:
     """`tempo_map` with the user's corrections; whichever is not given comes from `tempo_map`.
 
@@ -187,8 +195,31 @@ def override_tempo_map(
     meter: "4/4", "3/4" or "6/8" (METER_BEATS): every bar has that many beats (6/8 keeps six
         where the map already counts it in eighths, EIGHTH_NOTE_METERS). Given alone, it
         keeps the detected beats, their tempo changes and the first downbeat.
+    bar_shift_beats: every bar line moved this many beats later (move_bar_lines), after the
+        other corrections; the beats and their tempo changes stay.
     Raises ValueError for a meter not in METER_BEATS.
     """
+    corrected = _override_beats_and_meter(tempo_map=tempo_map, duration_s=duration_s, bpm=bpm,
+                                          first_downbeat_s=first_downbeat_s, meter=meter)
+    return corrected if not bar_shift_beats else move_bar_lines(tempo_map=corrected, beats=bar_shift_beats)
+
+
+def move_bar_lines(*, tempo_map: TempoMap, beats: int) -> TempoMap:
+    """`tempo_map` with every bar line `beats` beats later (earlier where negative): the same
+    beats, meter and bar lengths, the beats before the new first bar line a pickup."""
+    n_beats = tempo_map.beat_times.size
+    starts = tempo_map.bar_starts(first_beat=0, until_beat=n_beats) + beats
+    starts = starts[starts >= 0]
+    lengths = np.diff(starts)
+    irregular = np.flatnonzero(lengths != tempo_map.beats_per_bar)
+    return TempoMap(beat_times=tempo_map.beat_times, first_downbeat=int(starts[0]),
+                    beats_per_bar=tempo_map.beats_per_bar,
+                    bar_lengths=tuple(int(length) for length in lengths[:irregular[-1] + 1]) if irregular.size else ())
+
+
+def _override_beats_and_meter(*, tempo_map: TempoMap, duration_s: float, bpm: float | None,
+                              first_downbeat_s: float | None, meter: str | None) -> TempoMap:
+    """override_tempo_map's corrections of the tempo, the first downbeat and the meter."""
     if meter is not None and meter not in METER_BEATS:
         raise ValueError(f"meter {meter!r} is not one of {', '.join(METER_BEATS)}")
     beats_per_bar = tempo_map.beats_per_bar

@@ -6,6 +6,8 @@ fill in the beat before. The cues' weights are fitted on Groove MIDI performance
 rendered under generated accompaniment (bench/fit_downbeats.py).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 FRAME_RATE = 100.0  # frames per second of the drum activations and spectrogram
@@ -315,6 +317,47 @@ def decode_bars(*, log_likelihood, log_short_bar=LOG_SHORT_BAR):
     return path
 
 
+class Bars(NamedTuple):
+    """Where the bars of a beat sequence start, and the nearest other reading of them.
+
+    first_downbeat : int, index of the first beat that starts a bar (the beats before it are
+        a pickup).
+    lengths : np.ndarray, shape (n_bars,), int, beats in each bar from ``first_downbeat`` on;
+        they sum to at least ``n_beats - first_downbeat`` (the last bar keeps the meter's
+        length even where the beats end before it does).
+    rival_shift : int, the bars moved this many beats later (1 to meter - 1) are the best
+        other reading (0 when there is none: fewer than two beats).
+    rival_margin_nats : float, how much better the chosen bars score than that reading.
+    """
+
+    first_downbeat: int
+    lengths: np.ndarray
+    rival_shift: int = 0
+    rival_margin_nats: float = np.inf
+
+
+def rival_shift(*, log_likelihood, positions):
+    """The best other reading of decoded bars: the same bars moved s beats later.
+
+    Parameters
+    ----------
+    log_likelihood : np.ndarray, shape (n_beats, meter), from bar_position_log_likelihoods.
+    positions : np.ndarray, shape (n_beats,), int, from decode_bars.
+
+    Returns
+    -------
+    (shift, margin): the s in 1 .. meter - 1 whose moved positions ((positions - s) % meter)
+    score best, and the decoded positions' score minus its (nats). The bars keep their
+    lengths, so the transitions cost the same and only the evidence is compared.
+    """
+    beats = np.arange(len(positions))
+    meter = log_likelihood.shape[1]
+    chosen = log_likelihood[beats, positions].sum()
+    scores = [log_likelihood[beats, (positions - shift) % meter].sum() for shift in range(1, meter)]
+    best = int(np.argmax(scores))
+    return best + 1, float(chosen - scores[best])
+
+
 def track_bars(*, beat_times, drum_activations, spectrogram=None, frame_rate=FRAME_RATE,
                meters=METERS, drum_weight=DRUM_WEIGHT, cue_weights=CUE_WEIGHTS):
     """Downbeats and bar lengths of a tracked beat sequence.
@@ -330,16 +373,11 @@ def track_bars(*, beat_times, drum_activations, spectrogram=None, frame_rate=FRA
 
     Returns
     -------
-    (first_downbeat, bar_lengths):
-    first_downbeat : int, index of the first beat that starts a bar (the beats before it
-        are a pickup).
-    bar_lengths : np.ndarray, shape (n_bars,), int, beats in each bar from
-        ``first_downbeat`` on; they sum to at least ``n_beats - first_downbeat`` (the last
-        bar keeps the meter's length even where the beats end before it does).
+    Bars: the decoded bars and their rival (rival_shift).
     """
     beat_times = np.asarray(beat_times, dtype=float)
     if beat_times.size < 2:
-        return 0, np.full(1, meters[0])
+        return Bars(0, np.full(1, meters[0]))
     slots = beat_slot_features(beat_times=beat_times, activations=drum_activations,
                                frame_rate=frame_rate)
     meter = estimate_meter(slot_features=slots, meters=meters)
@@ -347,8 +385,10 @@ def track_bars(*, beat_times, drum_activations, spectrogram=None, frame_rate=FRA
                          frame_rate=frame_rate)
     log_likelihood = bar_position_log_likelihoods(
         slot_features=slots, meter=meter, cues=cues, drum_weight=drum_weight, cue_weights=cue_weights)
-    downbeats = np.flatnonzero(decode_bars(log_likelihood=log_likelihood) == 0)
+    positions = decode_bars(log_likelihood=log_likelihood)
+    shift, margin = rival_shift(log_likelihood=log_likelihood, positions=positions)
+    downbeats = np.flatnonzero(positions == 0)
     if downbeats.size == 0:
-        return 0, np.full(1, meter)
+        return Bars(0, np.full(1, meter), shift, margin)
     lengths = np.append(np.diff(downbeats), meter)
-    return int(downbeats[0]), lengths.astype(int)
+    return Bars(int(downbeats[0]), lengths.astype(int), shift, margin)

@@ -110,7 +110,7 @@ def log_tempo_prior(periods_s):
 
 def estimate_tempo_map(*, drum_activations, spectrogram=None, frame_rate=FRAME_RATE,
                        meters=bar_tracking.METERS):
-    """Beats, downbeats and bar lengths of a song.
+    """Beats and bars of a song.
 
     Parameters
     ----------
@@ -122,17 +122,16 @@ def estimate_tempo_map(*, drum_activations, spectrogram=None, frame_rate=FRAME_R
 
     Returns
     -------
-    (beat_times, first_downbeat, bar_lengths):
+    (beat_times, bars):
     beat_times : np.ndarray, shape (n_beats,), seconds, increasing.
-    first_downbeat : int, index into beat_times of the first beat of the first full bar.
-    bar_lengths : np.ndarray, shape (n_bars,), int, beats per bar from first_downbeat on.
+    bars : bar_tracking.Bars, indices into beat_times: the first beat of the first full bar,
+        the beats per bar from it on, and the bars' best rival.
     """
     beat_times = track_song_beats(drum_activations=drum_activations, spectrogram=spectrogram,
                                   frame_rate=frame_rate, meters=meters)
-    first_downbeat, bar_lengths = bar_tracking.track_bars(
-        beat_times=beat_times, drum_activations=drum_activations, spectrogram=spectrogram,
-        frame_rate=frame_rate, meters=meters)
-    return beat_times, first_downbeat, bar_lengths
+    bars = bar_tracking.track_bars(beat_times=beat_times, drum_activations=drum_activations, spectrogram=spectrogram,
+                                   frame_rate=frame_rate, meters=meters)
+    return beat_times, bars
 
 
 def track_song_beats(*, drum_activations, spectrogram=None, frame_rate=FRAME_RATE, meters=bar_tracking.METERS):

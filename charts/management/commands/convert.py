@@ -140,6 +140,9 @@ class Command(BaseCommand):
         parser.add_argument("--comment", default="", help="a line for #COMMENT (default: none)")
         parser.add_argument("--meter", choices=list(METER_BEATS), default=None,
                             help="beats to a bar, 6/8 being three quarter-note beats (default: detected)")
+        parser.add_argument("--move-bar-lines", type=int, default=None, metavar="BEATS", dest="bar_shift_beats",
+                            help="move every bar line this many beats later (earlier where negative), keeping the detected beats "
+                                 "(default: the detected bar lines)")
         parser.add_argument("--level", type=_level_argument, default=None, metavar="1.00-9.99",
                             help="MASTER's level; the easier levels keep their distance below it (default: detected)")
         parser.add_argument("--bgm", choices=[BGM_DRUMLESS, BGM_ORIGINAL], default=None,
@@ -156,7 +159,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, song: Path, track: str | None, title: str, artist: str, charter: str, genre: str,
                comment: str, meter: str | None, level: int | None, out: Path, bgm: str | None, input: str,
-               interactive: bool, **options):
+               bar_shift_beats: int | None, interactive: bool, **options):
         if not song.is_file():
             raise CommandError(f"{song}: no such file.")
         track = track or default_track(model_dir=settings.A2D_MODEL_DIR)
@@ -175,7 +178,7 @@ class Command(BaseCommand):
                 choices = self._ask(choices=choices, stdin=options.get("stdin") or sys.stdin)
             package = default_options(model_dir=settings.A2D_MODEL_DIR, bgm=choices.bgm)
             parameters = {"bgm": package.bgm, "input": input, "song_chips": package.song_chips,
-                          "meter": choices.meter, LEVEL_PARAMETER: choices.level}
+                          "meter": choices.meter, "bar_shift_beats": bar_shift_beats, LEVEL_PARAMETER: choices.level}
             with model_service(url=settings.A2D_MODEL_SERVICE_URL):
                 result = convert(
                     source=song, out_path=out / f"{folder_name(choices.title)}.zip", track_name=track,
@@ -193,6 +196,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Wrote {result.package_path} ({result.bpm:.1f} BPM, {result.duration_s:.1f} s; notes: {counts})"
         ))
+        if result.close_call_shift:
+            self.stdout.write(
+                f"The bar lines were a close call: bars starting {result.close_call_shift} beats later fit almost as "
+                f"well. If the bar lines miss the \"one\", convert again with --move-bar-lines {result.close_call_shift}.")
 
     def _ask(self, *, choices: ChartChoices, stdin: TextIO) -> ChartChoices:
         """`choices` as the user answers, question by question, in the terminal."""
