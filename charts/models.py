@@ -244,8 +244,8 @@ class ChartVersion(models.Model):
         lines were clear)."""
         if not self.close_call_shift:
             return []
-        options = {"track": self.track, "bgm": self.parameters.get("bgm", ""), "input": self.parameters.get("input", ""),
-                   "bar_shift_beats": str(self.close_call_shift)}
+        options = {"track": self.track, "bgm": self.parameters.get("bgm", ""),
+                   "input": self.parameters.get("input", ""), "bar_shift_beats": str(self.close_call_shift)}
         if self.parameters.get("song_chips"):
             options["song_chips"] = "on"
         if self.level_override_display:

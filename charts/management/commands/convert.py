@@ -141,8 +141,8 @@ class Command(BaseCommand):
         parser.add_argument("--meter", choices=list(METER_BEATS), default=None,
                             help="beats to a bar, 6/8 being three quarter-note beats (default: detected)")
         parser.add_argument("--move-bar-lines", type=int, default=None, metavar="BEATS", dest="bar_shift_beats",
-                            help="move every bar line this many beats later (earlier where negative), keeping the detected beats "
-                                 "(default: the detected bar lines)")
+                            help="move every bar line this many beats later (earlier where negative), keeping "
+                                 "the detected beats (default: the detected bar lines)")
         parser.add_argument("--level", type=_level_argument, default=None, metavar="1.00-9.99",
                             help="MASTER's level; the easier levels keep their distance below it (default: detected)")
         parser.add_argument("--bgm", choices=[BGM_DRUMLESS, BGM_ORIGINAL], default=None,
@@ -197,9 +197,9 @@ class Command(BaseCommand):
             f"Wrote {result.package_path} ({result.bpm:.1f} BPM, {result.duration_s:.1f} s; notes: {counts})"
         ))
         if result.close_call_shift:
-            self.stdout.write(
-                f"The bar lines were a close call: bars starting {result.close_call_shift} beats later fit almost as "
-                f"well. If the bar lines miss the \"one\", convert again with --move-bar-lines {result.close_call_shift}.")
+            shift = result.close_call_shift
+            self.stdout.write(f"The bar lines were a close call: bars starting {shift} beats later fit almost as well. "
+                              f"If the bar lines miss the \"one\", convert again with --move-bar-lines {shift}.")
 
     def _ask(self, *, choices: ChartChoices, stdin: TextIO) -> ChartChoices:
         """`choices` as the user answers, question by question, in the terminal."""
