@@ -10,6 +10,8 @@ from charts.models import ChartVersion
 from processing.transcription import TRACKS
 from tests.uploads import upload
 
+HIDDEN_FIELD = r'<input type="hidden" name="(\w+)" value="([^"]*)">'
+
 
 @pytest.mark.django_db(transaction=True)
 def test_rerun_with_a_tempo_override_is_honoured(logged_in_client, groove_file, run_worker):
@@ -85,17 +87,26 @@ def test_the_rerun_form_lists_every_track_with_its_idea_and_figure(logged_in_cli
         assert f"<dt>{escape(track.title)}</dt>" in form and escape(track.description) in form
 
 
+def _close_call_form(response) -> str:
+    """The HTML of the close-call form on a page, up to its closing tag."""
+    page = response.content.decode()
+    form = page[page.index('data-role="close-call"'):]
+    return form[:form.index("</form>")]
+
+
 @pytest.mark.django_db
 def test_a_close_call_on_the_bar_lines_offers_the_rival_in_one_click(logged_in_client, groove_file):
     first = upload(logged_in_client, groove_file[0])
     ChartVersion.objects.filter(pk=first.pk).update(
         status=ChartVersion.Status.DONE, track="adtof", close_call_shift=2,
         parameters={"bgm": "original", "input": "mix", "song_chips": False, "level": 650})
-    page = logged_in_client.get(reverse("song-detail", args=[first.song_id])).content.decode()
-    form = page[page.index('data-role="close-call"'):]
-    form = form[:form.index("</form>")]
+    form = _close_call_form(logged_in_client.get(reverse("song-detail", args=[first.song_id])))
     assert "bars starting 2 beats later" in form and "Move the bar lines 2 beats later" in form
-    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    fields = dict(re.findall(HIDDEN_FIELD, form))
+    beside_preview = _close_call_form(logged_in_client.get(reverse("chart-version-detail", args=[first.pk])))
+    assert "Move the bar lines 2 beats later" in beside_preview, "the chart's own page offers the same"
+    assert {**dict(re.findall(HIDDEN_FIELD, beside_preview)), "csrfmiddlewaretoken": ""} == {
+        **fields, "csrfmiddlewaretoken": ""}
     assert fields == {"csrfmiddlewaretoken": fields["csrfmiddlewaretoken"], "track": "adtof", "bgm": "original",
                       "input": "mix", "bar_shift_beats": "2", "level": "6.50"}
     response = logged_in_client.post(reverse("chart-version-rerun", args=[first.song_id]), fields)
