@@ -143,13 +143,12 @@ def main() -> None:
                 continue
             analysis = np.load(folder / f"{render['name']}.analysis.npz")
             labels = np.load(folder / f"{render['name']}.labels.npz")
-            tempo_map = rhythm.drum_tempo_map(drum_activations=analysis["activations"],
-                                              spectrogram=analysis["spectrogram"])
+            beat_times, bars = drum_tempo.estimate_tempo_map(drum_activations=analysis["activations"],
+                                                             spectrogram=analysis["spectrogram"])
+            tempo_map = rhythm.tempo_map_from_bars(beat_times=beat_times, bars=bars)
             error, downbeat_f = name_error(tempo_map=tempo_map, labels=labels)
             snare_one = snare_on_labelled_one(reference_downbeats=labels["beats"][labels["downbeats"]],
                                               drum_times=labels["drum_times"], drum_notes=labels["drum_notes"])
-            _, bars = drum_tempo.estimate_tempo_map(drum_activations=analysis["activations"],
-                                                    spectrogram=analysis["spectrogram"])
             counts[error] += 1
             losses[error] += 1.0 - downbeat_f
             contradicted[error] += snare_one

@@ -16,7 +16,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from processing.pipeline import BGM_DRUMLESS, LEVEL_PARAMETER, LEVEL_SCALE
+from processing.pipeline import BGM_DRUMLESS, LEVEL_PARAMETER, LEVEL_SCALE, PackageOptions
 from processing.timing import STAGES
 
 DIFFICULTY_LABELS = ("BASIC", "ADVANCED", "EXTREME", "MASTER")
@@ -244,9 +244,10 @@ class ChartVersion(models.Model):
         lines were clear)."""
         if not self.close_call_shift:
             return []
-        options = {"track": self.track, "bgm": self.parameters.get("bgm", ""),
-                   "input": self.parameters.get("input", ""), "bar_shift_beats": str(self.close_call_shift)}
-        if self.parameters.get("song_chips"):
+        package = PackageOptions.pop_from(dict(self.parameters))
+        options = {"track": self.track, "bgm": package.bgm, "input": package.input,
+                   "bar_shift_beats": str(self.close_call_shift)}
+        if package.song_chips:
             options["song_chips"] = "on"
         if self.level_override_display:
             options["level"] = self.level_override_display

@@ -262,7 +262,7 @@ def chart_provenance(*, version: ChartVersion) -> dict[str, str]:
         tempo.append(f"meter set to {parameters['meter']}")
     if parameters.get("bar_shift_beats"):
         beats = parameters["bar_shift_beats"]
-        tempo.append(f"bar lines moved {beats} beat{'s' if abs(beats) != 1 else ''} later")
+        tempo.append(f"bar lines moved {beats} beat{'s' if beats != 1 else ''} later")
     return {
         "Track": f"{track.title} ({version.track})" if track else version.track,
         "Transcribed from": "the separated drum stem" if parameters.get("input") == INPUT_DRUMS else "the mix",

@@ -12,7 +12,7 @@ import librosa
 import numpy as np
 
 from processing.errors import AudioError
-from processing.rhythm import drum_tempo, segments
+from processing.rhythm import bar_tracking, drum_tempo, segments
 
 BEATS_PER_BAR = 4
 # Beats (quarter notes) in a bar of each meter a user may set. A 6/8 bar's six eighths are
@@ -123,6 +123,13 @@ def drum_tempo_map(*, drum_activations: np.ndarray, spectrogram: np.ndarray) -> 
     The meter is the song's usual bar length; bars the tracker finds shorter are kept.
     """
     beat_times, bars = drum_tempo.estimate_tempo_map(drum_activations=drum_activations, spectrogram=spectrogram)
+    return tempo_map_from_bars(beat_times=beat_times, bars=bars)
+
+
+def tempo_map_from_bars(*, beat_times: np.ndarray, bars: bar_tracking.Bars) -> TempoMap:
+    """The tempo map of tracked beats ((n_beats,) s) and their bars (drum_tempo.estimate_tempo_map):
+    the beats made piecewise constant, the meter the bars' usual length, and a close call where
+    the bars' rival comes within CLOSE_CALL_NATS."""
     if beat_times.size < MIN_BEATS:
         raise AudioError("No steady beat was found: the song may be silent or have no drums. Check the file plays.")
     starts, times, periods = segments.tempo_segments(beat_times=beat_times, max_error_s=SEGMENT_ERROR_S)
