@@ -212,3 +212,31 @@ def test_moved_bar_lines_keep_the_beats_and_the_odd_bar(beats, first_downbeat):
     moved_starts = moved.bar_starts(first_beat=first_downbeat, until_beat=20)
     assert set(moved_starts) >= set(shifted[(shifted >= first_downbeat) & (shifted < 20)])
     assert 2 in np.diff(moved_starts), "the odd two-beat bar moves with the others"
+
+
+@pytest.mark.parametrize("off_the_beat_s", [0.0, 0.1, -0.1])
+def test_a_first_downbeat_near_a_detected_beat_keeps_the_beats_and_the_odd_bar(off_the_beat_s):
+    periods = np.concatenate([np.full(10, 0.5), np.full(9, 0.45)])  # a tempo change the map keeps
+    detected = TempoMap(beat_times=np.concatenate([[0.0], np.cumsum(periods)]), first_downbeat=1, bar_lengths=(4, 2))
+    corrected = override_tempo_map(tempo_map=detected, duration_s=10.0,
+                                   first_downbeat_s=float(detected.beat_times[2]) + off_the_beat_s)
+    np.testing.assert_array_equal(corrected.beat_times, detected.beat_times)
+    # The bars 1-5, 5-7 (the odd one), 7-11, ... each start a beat later: one of them on beat 2.
+    assert corrected.first_downbeat == 2
+    assert list(corrected.bar_starts(first_beat=2, until_beat=16)) == [2, 6, 8, 12]
+
+
+def test_a_first_downbeat_before_the_first_detected_beat_counts_back_along_the_beats():
+    detected = TempoMap(beat_times=2.0 + BEAT_S * np.arange(30), first_downbeat=0)
+    corrected = override_tempo_map(tempo_map=detected, duration_s=20.0, first_downbeat_s=1.5)
+    np.testing.assert_array_equal(corrected.beat_times, detected.beat_times)
+    assert corrected.first_downbeat == 3, "bar 1 starts one beat before beat 0: the next bar on beat 3"
+
+
+def test_a_first_downbeat_between_the_detected_beats_sets_a_constant_tempo_through_it():
+    periods = np.concatenate([np.full(10, 0.5), np.full(9, 0.45)])
+    detected = TempoMap(beat_times=np.concatenate([[0.0], np.cumsum(periods)]), first_downbeat=0)
+    corrected = override_tempo_map(tempo_map=detected, duration_s=10.0, first_downbeat_s=1.25)
+    assert np.ptp(np.diff(corrected.beat_times)) == pytest.approx(0.0, abs=1e-9), "one tempo"
+    assert np.diff(corrected.beat_times)[0] == pytest.approx(60.0 / detected.mean_bpm)
+    assert corrected.beat_times[corrected.first_downbeat] == pytest.approx(1.25)

@@ -39,6 +39,11 @@ SEGMENT_ERROR_S = 0.010
 # the smallest margin of a right chart there, and the one wrong chart below it had 1.6.
 # Validation, test and the development songs were held out (their figures: bench/RESULTS.md).
 CLOSE_CALL_NATS = 3.0
+# A first downbeat set by hand within this share of a beat of a detected beat puts a bar line on
+# that beat and keeps the detected beats and tempo changes: the user names the "one", not a new
+# tempo. Further off, the user hears the beats elsewhere, and the map becomes a constant tempo
+# through their time. A quarter of a beat is half-way to the nearest eighth note.
+DOWNBEAT_ON_BEAT_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,9 @@ def override_tempo_map(
     """`tempo_map` with the user's corrections; whichever is not given comes from `tempo_map`.
 
     bpm, first_downbeat_s: a constant-tempo map at `bpm` with a bar starting at
-        `first_downbeat_s` (seconds).
+        `first_downbeat_s` (seconds). A first downbeat without a tempo, within
+        DOWNBEAT_ON_BEAT_SHARE of a detected beat, moves the bar lines onto that beat instead
+        and keeps the detected beats and their tempo changes.
     meter: "4/4", "3/4" or "6/8" (METER_BEATS): every bar has that many beats (6/8 keeps six
         where the map already counts it in eighths, EIGHTH_NOTE_METERS). Given alone, it
         keeps the detected beats, their tempo changes and the first downbeat.
@@ -233,18 +240,33 @@ def _override_beats_and_meter(*, tempo_map: TempoMap, duration_s: float, bpm: fl
     if meter is not None:
         eighth_note_beats = EIGHTH_NOTE_METERS.get(meter)
         beats_per_bar = eighth_note_beats if tempo_map.beats_per_bar == eighth_note_beats else METER_BEATS[meter]
-    if bpm is None and first_downbeat_s is None:
-        if meter is None:
+    if bpm is None:
+        if meter is not None:
+            # The tracker's odd bars go with its meter: the user says every bar is alike.
+            tempo_map = TempoMap(beat_times=tempo_map.beat_times, first_downbeat=tempo_map.first_downbeat,
+                                 beats_per_bar=beats_per_bar)
+        if first_downbeat_s is None:
             return tempo_map
-        # The tracker's odd bars go with its meter: the user says every bar is alike.
-        return TempoMap(beat_times=tempo_map.beat_times, first_downbeat=tempo_map.first_downbeat,
-                        beats_per_bar=beats_per_bar)
+        on_the_beat = _bar_line_at(tempo_map=tempo_map, time_s=first_downbeat_s)
+        if on_the_beat is not None:
+            return on_the_beat
     period = 60.0 / (bpm or tempo_map.mean_bpm)
     downbeat_s = (float(tempo_map.beat_times[tempo_map.first_downbeat])
                   if first_downbeat_s is None else first_downbeat_s)
     grid = constant_tempo_map(period_s=period, phase_s=downbeat_s, duration_s=duration_s)
     nearest = int(np.argmin(np.abs(grid.beat_times - downbeat_s)))
     return TempoMap(beat_times=grid.beat_times, first_downbeat=nearest % beats_per_bar, beats_per_bar=beats_per_bar)
+
+
+def _bar_line_at(*, tempo_map: TempoMap, time_s: float) -> TempoMap | None:
+    """`tempo_map` with its bar lines moved so that one falls on the beat nearest `time_s`
+    (seconds), or None where no beat lies within DOWNBEAT_ON_BEAT_SHARE of a beat of it."""
+    position = float(tempo_map.beat_positions(np.array([time_s]))[0])
+    beat = int(round(position))
+    if abs(position - beat) > DOWNBEAT_ON_BEAT_SHARE:
+        return None
+    starts = tempo_map.bar_starts(first_beat=min(beat, 0), until_beat=max(beat + 1, 1))
+    return move_bar_lines(tempo_map=tempo_map, beats=beat - int(starts[starts <= beat][-1]))
 
 
 def refine_grid(*, onset_times: np.ndarray, period_s: float, phase_s: float) -> tuple[float, float]:
