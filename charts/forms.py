@@ -106,9 +106,9 @@ class RerunForm(PackageOptionsForm):
     bpm = forms.FloatField(label="Tempo (BPM)", required=False, min_value=30, max_value=300,
                            help_text="Left empty: detected.")
     first_downbeat_s = forms.FloatField(label="First downbeat (s)", required=False, min_value=0,
-                                        help_text="Where bar 1 starts in the song. On a detected beat it keeps the "
-                                                  "detected beats and tempo changes; with a tempo, or between beats, "
-                                                  "the chart keeps one steady tempo. Left empty: detected.")
+                                        help_text="Where bar 1 starts in the song. Between the detected beats, every beat "
+                                                  "moves with it; the tempo changes stay unless you set a tempo. "
+                                                  "Left empty: detected.")
     meter = forms.ChoiceField(label="Meter", required=False, choices=[("", "Detected")] + [(m, m) for m in METER_BEATS],
                               help_text="A 6/8 bar is six eighths: three quarter-note beats, the tempo counted "
                                         "in quarter notes, or six beats where the chart already counts eighths.")

@@ -233,10 +233,18 @@ def test_a_first_downbeat_before_the_first_detected_beat_counts_back_along_the_b
     assert corrected.first_downbeat == 3, "bar 1 starts one beat before beat 0: the next bar on beat 3"
 
 
-def test_a_first_downbeat_between_the_detected_beats_sets_a_constant_tempo_through_it():
-    periods = np.concatenate([np.full(10, 0.5), np.full(9, 0.45)])
+def test_a_first_downbeat_between_the_detected_beats_moves_every_beat_and_keeps_the_tempo_change():
+    periods = np.concatenate([np.full(10, 0.5), np.full(9, 0.4)])
     detected = TempoMap(beat_times=np.concatenate([[0.0], np.cumsum(periods)]), first_downbeat=0)
-    corrected = override_tempo_map(tempo_map=detected, duration_s=10.0, first_downbeat_s=1.25)
-    assert np.ptp(np.diff(corrected.beat_times)) == pytest.approx(0.0, abs=1e-9), "one tempo"
-    assert np.diff(corrected.beat_times)[0] == pytest.approx(60.0 / detected.mean_bpm)
+    corrected = override_tempo_map(tempo_map=detected, duration_s=10.0, first_downbeat_s=1.25)  # the "and" of beat 2
+    np.testing.assert_allclose(corrected.beat_times[:9], 0.25 + 0.5 * np.arange(9))
+    np.testing.assert_allclose(corrected.beat_times[11:], detected.beat_times[11:] + 0.2)
     assert corrected.beat_times[corrected.first_downbeat] == pytest.approx(1.25)
+    assert corrected.first_downbeat == 2 and corrected.bar_starts(first_beat=2, until_beat=12).tolist() == [2, 6, 10]
+
+
+def test_beats_moved_later_gain_the_beat_that_now_fits_before_the_first():
+    detected = TempoMap(beat_times=0.4 + BEAT_S * np.arange(30), first_downbeat=0)
+    corrected = override_tempo_map(tempo_map=detected, duration_s=20.0, first_downbeat_s=0.65)
+    np.testing.assert_allclose(corrected.beat_times, 0.15 + BEAT_S * np.arange(31))
+    assert corrected.first_downbeat == 1 and corrected.beat_times[1] == pytest.approx(0.65)

@@ -40,9 +40,10 @@ SEGMENT_ERROR_S = 0.010
 # Validation, test and the development songs were held out (their figures: bench/RESULTS.md).
 CLOSE_CALL_NATS = 3.0
 # A first downbeat set by hand within this share of a beat of a detected beat puts a bar line on
-# that beat and keeps the detected beats and tempo changes: the user names the "one", not a new
-# tempo. Further off, the user hears the beats elsewhere, and the map becomes a constant tempo
-# through their time. A quarter of a beat is half-way to the nearest eighth note.
+# that beat and keeps the detected beats: the user names the "one", and a typed time is only so
+# exact. Further off, the user hears the beats elsewhere (on the "and", say), and every beat
+# moves by the same share of its beat, which keeps the tempo changes. A quarter of a beat is
+# half-way to the nearest eighth note.
 DOWNBEAT_ON_BEAT_SHARE = 0.25
 
 
@@ -203,9 +204,10 @@ def override_tempo_map(
     """`tempo_map` with the user's corrections; whichever is not given comes from `tempo_map`.
 
     bpm, first_downbeat_s: a constant-tempo map at `bpm` with a bar starting at
-        `first_downbeat_s` (seconds). A first downbeat without a tempo, within
-        DOWNBEAT_ON_BEAT_SHARE of a detected beat, moves the bar lines onto that beat instead
-        and keeps the detected beats and their tempo changes.
+        `first_downbeat_s` (seconds). A first downbeat without a tempo keeps the detected
+        tempo changes instead: within DOWNBEAT_ON_BEAT_SHARE of a detected beat, the bar lines
+        move onto that beat; further off, every beat moves by the same share of a beat so that
+        one falls on `first_downbeat_s`, and a bar starts there.
     meter: "4/4", "3/4" or "6/8" (METER_BEATS): every bar has that many beats (6/8 keeps six
         where the map already counts it in eighths, EIGHTH_NOTE_METERS). Given alone, it
         keeps the detected beats, their tempo changes and the first downbeat.
@@ -245,12 +247,8 @@ def _override_beats_and_meter(*, tempo_map: TempoMap, duration_s: float, bpm: fl
             # The tracker's odd bars go with its meter: the user says every bar is alike.
             tempo_map = TempoMap(beat_times=tempo_map.beat_times, first_downbeat=tempo_map.first_downbeat,
                                  beats_per_bar=beats_per_bar)
-        if first_downbeat_s is None:
-            return tempo_map
-        on_the_beat = _bar_line_at(tempo_map=tempo_map, time_s=first_downbeat_s)
-        if on_the_beat is not None:
-            return on_the_beat
-    period = 60.0 / (bpm or tempo_map.mean_bpm)
+        return tempo_map if first_downbeat_s is None else _bar_line_at(tempo_map=tempo_map, time_s=first_downbeat_s)
+    period = 60.0 / bpm
     downbeat_s = (float(tempo_map.beat_times[tempo_map.first_downbeat])
                   if first_downbeat_s is None else first_downbeat_s)
     grid = constant_tempo_map(period_s=period, phase_s=downbeat_s, duration_s=duration_s)
@@ -258,13 +256,20 @@ def _override_beats_and_meter(*, tempo_map: TempoMap, duration_s: float, bpm: fl
     return TempoMap(beat_times=grid.beat_times, first_downbeat=nearest % beats_per_bar, beats_per_bar=beats_per_bar)
 
 
-def _bar_line_at(*, tempo_map: TempoMap, time_s: float) -> TempoMap | None:
-    """`tempo_map` with its bar lines moved so that one falls on the beat nearest `time_s`
-    (seconds), or None where no beat lies within DOWNBEAT_ON_BEAT_SHARE of a beat of it."""
+def _bar_line_at(*, tempo_map: TempoMap, time_s: float) -> TempoMap:
+    """`tempo_map` with a bar line at `time_s` (seconds): on the beat nearest it where that
+    lies within DOWNBEAT_ON_BEAT_SHARE of a beat, else on beats all moved by the share of a
+    beat that puts one there. Bar lengths and the tempo curve stay."""
     position = float(tempo_map.beat_positions(np.array([time_s]))[0])
     beat = int(round(position))
     if abs(position - beat) > DOWNBEAT_ON_BEAT_SHARE:
-        return None
+        # Moved later, the beats may leave room for one more before the first: beat 0 stays
+        # the first beat at or after 0 s.
+        moved = tempo_map.times_at(np.arange(-1, tempo_map.beat_times.size) + position - np.floor(position))
+        added = int(moved[0] >= 0.0)
+        beat = int(np.floor(position)) + added
+        tempo_map = TempoMap(beat_times=moved[1 - added:], first_downbeat=tempo_map.first_downbeat + added,
+                             beats_per_bar=tempo_map.beats_per_bar, bar_lengths=tempo_map.bar_lengths)
     starts = tempo_map.bar_starts(first_beat=min(beat, 0), until_beat=max(beat + 1, 1))
     return move_bar_lines(tempo_map=tempo_map, beats=beat - int(starts[starts <= beat][-1]))
 
