@@ -12,7 +12,7 @@ from charts.services import MODERATION_RULES, probe_upload
 from processing.audio import AudioProbe
 from processing.pipeline import (BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, LEVEL_PARAMETER, LEVEL_SCALE,
                                  MAX_LEVEL, MIN_LEVEL, TEMPO_PARAMETERS, default_options)
-from processing.rhythm import METER_BEATS
+from processing.rhythm import MAX_USER_BPM, METER_BEATS, MIN_USER_BPM
 from processing.transcription import TRACKS, default_track
 
 ACCEPTED_TYPES = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,.opus,.webm,audio/*"
@@ -103,7 +103,7 @@ class RerunForm(PackageOptionsForm):
     """A new chart version of a song: another track, other options, or corrections to the tempo,
     the meter or MASTER's level."""
 
-    bpm = forms.FloatField(label="Tempo (BPM)", required=False, min_value=30, max_value=300,
+    bpm = forms.FloatField(label="Tempo (BPM)", required=False, min_value=MIN_USER_BPM, max_value=MAX_USER_BPM,
                            help_text="Left empty: detected.")
     first_downbeat_s = forms.FloatField(label="First downbeat (s)", required=False, min_value=0,
                                         help_text="Where bar 1 starts in the song. Between the detected beats, every beat "

@@ -62,14 +62,34 @@ def test_convert_refuses_an_unknown_track(groove_file, tmp_path):
     assert result.returncode != 0 and "Unknown track 'nope'" in result.stderr
 
 
-def test_convert_moves_the_bar_lines_it_is_told_to(groove_file, tmp_path):
-    bar_times = {}
-    for beats in ("0", "1"):
-        result = _convert(str(groove_file[0]), "--track", "spectral", "--bgm", "original", "--title", "Bars",
-                          "--move-bar-lines", beats, "--out", str(tmp_path / beats), cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
-        archive = zipfile.ZipFile(tmp_path / beats / "Bars.zip")
-        bar_times[beats] = np.array(parse_dtx(text=decode_dtx_bytes(archive.read("Bars/master.dtx"))).bar_times_s)
-    later = bar_times["1"][bar_times["1"] > bar_times["0"][2]]
+def _bar_times(*flags: str, song: Path, out: Path) -> np.ndarray:
+    """The bar lines (s) of the MASTER chart `convert` writes for `song` with `flags`."""
+    result = _convert(str(song), "--track", "spectral", "--bgm", "original", "--title", "Bars", *flags,
+                      "--out", str(out), cwd=out.parent)
+    assert result.returncode == 0, result.stderr
+    archive = zipfile.ZipFile(out / "Bars.zip")
+    return np.array(parse_dtx(text=decode_dtx_bytes(archive.read("Bars/master.dtx"))).bar_times_s)
+
+
+def test_convert_moves_the_bar_lines_and_the_beats_it_is_told_to(groove_file, tmp_path):
+    detected = _bar_times(song=groove_file[0], out=tmp_path / "detected")
     beat_s = 0.5  # the groove's 120 BPM
-    assert np.abs(later[:, None] - beat_s - bar_times["0"][None, :]).min(axis=1).max() < 0.01
+
+    def offsets(moved):
+        later = moved[moved > detected[2]]
+        return (later[:, None] - detected[None, :])[np.arange(later.size), np.searchsorted(detected, later) - 1]
+
+    moved = _bar_times("--move-bar-lines", "1", song=groove_file[0], out=tmp_path / "moved")
+    np.testing.assert_allclose(offsets(moved), beat_s, atol=0.01)
+    # A first downbeat on the "and" after bar 3's line: every beat, and every bar line, half a beat later.
+    on_the_and = _bar_times("--first-downbeat", f"{detected[2] + beat_s / 2:.3f}", song=groove_file[0],
+                            out=tmp_path / "and")
+    np.testing.assert_allclose(offsets(on_the_and), beat_s / 2, atol=0.01)
+
+
+def test_convert_refuses_a_tempo_or_a_first_downbeat_it_cannot_use(groove_file, tmp_path):
+    slow = _convert(str(groove_file[0]), "--bpm", "20", cwd=tmp_path)
+    assert slow.returncode != 0 and "from 30 to 300" in slow.stderr
+    late = _convert(str(groove_file[0]), "--first-downbeat", "99", cwd=tmp_path)
+    assert late.returncode != 0 and "past the song's end (20.0 s)" in late.stderr
+    assert list(tmp_path.glob("*.zip")) == []

@@ -29,6 +29,8 @@ MIN_BEATS = 4
 REFINE_INLIER_FRACTION = 0.25
 REFINE_ITERATIONS = 4
 MIN_BPM, MAX_BPM = 60.0, 200.0
+# A tempo the user sets by hand (BPM): wider than the tracker's range, for songs it cannot count.
+MIN_USER_BPM, MAX_USER_BPM = 30.0, 300.0
 # How far past its ends the grid extends (beats): far beyond any song.
 EXTRAPOLATION_BEATS = 1e6
 # A tempo segment's constant-tempo grid keeps every tracked beat this close (s).

@@ -23,7 +23,7 @@ from processing.inference import model_service
 from processing.package import folder_name
 from processing.pipeline import (BGM_DRUMLESS, BGM_ORIGINAL, INPUT_DRUMS, INPUT_MIX, LEVEL_PARAMETER, LEVEL_SCALE,
                                  MAX_LEVEL, MIN_LEVEL, convert, default_options, separation_available)
-from processing.rhythm import METER_BEATS
+from processing.rhythm import MAX_USER_BPM, METER_BEATS, MIN_USER_BPM
 from processing.transcription import PREFERRED_TRACK, TRACKS, WEIGHTLESS_TRACK, default_track
 
 # The web app's limits, so that a chart made here could be uploaded with the same header.
@@ -73,6 +73,26 @@ def _level_argument(text: str) -> int:
         return parse_level(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _bpm_argument(text: str) -> float:
+    try:
+        bpm = float(text)
+    except ValueError:
+        bpm = float("nan")
+    if not MIN_USER_BPM <= bpm <= MAX_USER_BPM:
+        raise argparse.ArgumentTypeError(f"A tempo is a number of BPM from {MIN_USER_BPM:g} to {MAX_USER_BPM:g}.")
+    return bpm
+
+
+def _seconds_argument(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= 0.0:
+        raise argparse.ArgumentTypeError("A time is a number of seconds from the start of the song, 0 or more.")
+    return seconds
 
 
 def _os_user() -> str:
@@ -140,6 +160,13 @@ class Command(BaseCommand):
         parser.add_argument("--comment", default="", help="a line for #COMMENT (default: none)")
         parser.add_argument("--meter", choices=list(METER_BEATS), default=None,
                             help="beats to a bar, 6/8 being three quarter-note beats (default: detected)")
+        parser.add_argument("--bpm", type=_bpm_argument, default=None,
+                            help=f"the tempo, {MIN_USER_BPM:g} to {MAX_USER_BPM:g} BPM: one steady tempo through "
+                                 "the song (default: detected, with its tempo changes)")
+        parser.add_argument("--first-downbeat", type=_seconds_argument, default=None, metavar="SECONDS",
+                            dest="first_downbeat_s",
+                            help="where bar 1 starts (s); between the detected beats, every beat moves with it "
+                                 "(default: detected)")
         parser.add_argument("--move-bar-lines", type=int, default=None, metavar="BEATS", dest="bar_shift_beats",
                             help="move every bar line this many beats later (earlier where negative), keeping "
                                  "the detected beats (default: the detected bar lines)")
@@ -159,7 +186,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, song: Path, track: str | None, title: str, artist: str, charter: str, genre: str,
                comment: str, meter: str | None, level: int | None, out: Path, bgm: str | None, input: str,
-               bar_shift_beats: int | None, interactive: bool, **options):
+               bpm: float | None, first_downbeat_s: float | None, bar_shift_beats: int | None, interactive: bool,
+               **options):
         if not song.is_file():
             raise CommandError(f"{song}: no such file.")
         track = track or default_track(model_dir=settings.A2D_MODEL_DIR)
@@ -169,6 +197,9 @@ class Command(BaseCommand):
         try:
             info = admit(path=song, min_duration_s=settings.A2D_MIN_DURATION_S,
                          max_duration_s=settings.A2D_MAX_DURATION_S)
+            if first_downbeat_s is not None and first_downbeat_s > info.duration_s:
+                raise CommandError(f"{song}: the first downbeat ({first_downbeat_s:g} s) is past the song's end "
+                                   f"({info.duration_s:.1f} s).")
             choices = ChartChoices(
                 title=title or info.title or song.stem, artist=artist or info.artist, charter=charter, genre=genre,
                 comment=comment, bgm=default_options(model_dir=settings.A2D_MODEL_DIR, bgm=bgm).bgm, meter=meter,
@@ -178,7 +209,8 @@ class Command(BaseCommand):
                 choices = self._ask(choices=choices, stdin=options.get("stdin") or sys.stdin)
             package = default_options(model_dir=settings.A2D_MODEL_DIR, bgm=choices.bgm)
             parameters = {"bgm": package.bgm, "input": input, "song_chips": package.song_chips,
-                          "meter": choices.meter, "bar_shift_beats": bar_shift_beats, LEVEL_PARAMETER: choices.level}
+                          "bpm": bpm, "first_downbeat_s": first_downbeat_s, "meter": choices.meter,
+                          "bar_shift_beats": bar_shift_beats, LEVEL_PARAMETER: choices.level}
             with model_service(url=settings.A2D_MODEL_SERVICE_URL):
                 result = convert(
                     source=song, out_path=out / f"{folder_name(choices.title)}.zip", track_name=track,
