@@ -385,23 +385,36 @@ def two_limbs(*, notes: list[Note], tempo_map: TempoMap) -> list[Note]:
 # Every difficulty.
 
 def cap_share(*, notes: list[Note], tempo_map: TempoMap, max_notes: int) -> list[Note]:
-    """At most `max_notes` of `notes`: the least important go first, the metrically weakest,
-    then the quietest for their lane (velocity over the lane's FULL_STRENGTH_PERCENTILE), then
-    the colour before the backbone (LANE_PRIORITY), then the latest. A kick or a snare on a
-    beat (CAP_KEEPS_LANES) never goes, so a chart of nothing else keeps more."""
+    """At most `max_notes` of `notes`, thinned a part at a time, as a charter simplifies: a part
+    is one lane's notes at one position of the bar through a phrase (PHRASE_BARS bars), and a
+    part goes whole, so that a phrase does not lose a note in one bar and keep it in the next.
+    The least important parts go first: the metrically weakest, then the quietest for their
+    lane (mean velocity over the lane's FULL_STRENGTH_PERCENTILE), then colour before the
+    backbone (LANE_PRIORITY), then the latest. Only the last part needed may go partly, its
+    quietest notes first. A kick or a snare on a beat (CAP_KEEPS_LANES) never goes, so a chart
+    of nothing else keeps more."""
     if len(notes) <= max_notes:
         return notes
-    strengths = metric_strengths(ticks=[n.tick for n in notes], tempo_map=tempo_map)
+    ticks = [n.tick for n in notes]
+    strengths = metric_strengths(ticks=ticks, tempo_map=tempo_map)
+    bars, offsets, _ = bar_positions(ticks=ticks, tempo_map=tempo_map)
     velocities: dict[Lane, list[float]] = defaultdict(list)
     for note in notes:
         velocities[note.lane].append(note.velocity)
     # A lane of silent hits (velocity 0) divides by a tiny floor, not by zero.
     full = {lane: max(float(np.percentile(values, FULL_STRENGTH_PERCENTILE)), 1e-9)
             for lane, values in velocities.items()}
-    droppable = [i for i, (note, strength) in enumerate(zip(notes, strengths))
-                 if not (note.lane in CAP_KEEPS_LANES and strength >= BEAT)]
-    order = sorted(droppable, key=lambda i: (strengths[i], notes[i].velocity / full[notes[i].lane],
-                                             -LANE_PRIORITY[notes[i].lane], -notes[i].tick))
+    loudness = [note.velocity / full[note.lane] for note in notes]
+    parts: dict[tuple, list[int]] = defaultdict(list)
+    for i, (note, strength) in enumerate(zip(notes, strengths)):
+        if not (note.lane in CAP_KEEPS_LANES and strength >= BEAT):
+            parts[(note.lane, int(offsets[i]), int(bars[i]) // PHRASE_BARS)].append(i)
+
+    def rank(members: list[int]) -> tuple:
+        return (strengths[members[0]], float(np.mean([loudness[i] for i in members])),
+                -LANE_PRIORITY[notes[members[0]].lane], -max(notes[i].tick for i in members))
+
+    order = [i for members in sorted(parts.values(), key=rank) for i in sorted(members, key=lambda i: rank([i]))]
     dropped = set(order[:len(notes) - max_notes])
     return [note for i, note in enumerate(notes) if i not in dropped]
 

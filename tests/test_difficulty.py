@@ -230,6 +230,23 @@ def test_the_cap_drops_the_weakest_then_the_quietest_never_the_backbone():
     assert kept == notes[:2], "a kick or a snare on a beat stays, however quiet"
 
 
+def test_the_cap_drops_a_part_through_its_phrase_not_a_note_here_and_there():
+    # Eight bars (two phrases) of eighth hi-hats whose off-beats vary in loudness from bar to bar.
+    offbeats = [EIGHTH + step * BEAT for step in range(4)]
+    hihats = {(bar, offset): Note(bar * BAR + offset, Lane.HIHAT_CLOSED, 0.4 + 0.05 * ((3 * bar + step) % 5))
+              for bar in range(2 * PHRASE_BARS) for step, offset in enumerate(offbeats)}
+    backbone = [Note(bar * BAR + beat * BEAT, lane, LOUD) for bar in range(2 * PHRASE_BARS) for beat in range(4)
+                for lane in ((Lane.BASS_DRUM, Lane.HIHAT_CLOSED) if beat % 2 == 0 else (Lane.SNARE,))]
+    notes = sorted(backbone + list(hihats.values()), key=lambda n: n.tick)
+    kept = set(cap_share(notes=notes, tempo_map=_tempo(), max_notes=len(notes) - 2 * PHRASE_BARS))
+    assert len(kept) == len(notes) - 2 * PHRASE_BARS and set(backbone) <= kept
+    parts = {(offset, phrase): [hihats[(bar, offset)] in kept for bar in range(phrase * PHRASE_BARS,
+                                                                               (phrase + 1) * PHRASE_BARS)]
+             for offset in offbeats for phrase in range(2)}
+    assert sorted(sum(part) for part in parts.values()) == [0, 0] + [PHRASE_BARS] * 6, \
+        "two off-beats go through a phrase each, and the others stay in every bar"
+
+
 def test_a_sparse_song_is_one_with_its_time_in_quarters():
     def groove(hihat_step: int, bpm: float) -> Chart:
         return _chart(_rock(hihat_step=hihat_step, ghosts=False, fills=False), _tempo(bpm=bpm))
