@@ -237,21 +237,32 @@ class ChartVersion(models.Model):
         level = self.parameters.get(LEVEL_PARAMETER)
         return None if level is None else f"{level / LEVEL_SCALE:.2f}"
 
+    def _same_chart_rerun_fields(self) -> dict[str, str]:
+        """The rerun form's fields that make this version again: the same track, options and
+        MASTER level."""
+        package = PackageOptions.pop_from(dict(self.parameters))
+        fields = {"track": self.track, "bgm": package.bgm, "input": package.input}
+        if package.song_chips:
+            fields["song_chips"] = "on"
+        if self.level_override_display:
+            fields["level"] = self.level_override_display
+        return fields
+
     @property
     def bar_shift_rerun_fields(self) -> list[tuple[str, str]]:
         """The rerun form's fields that make this version again with its bar lines moved to
-        their close-call rival: the same track, options and MASTER level (empty when the bar
-        lines were clear)."""
+        their close-call rival (empty when the bar lines were clear)."""
         if not self.close_call_shift:
             return []
-        package = PackageOptions.pop_from(dict(self.parameters))
-        options = {"track": self.track, "bgm": package.bgm, "input": package.input,
-                   "bar_shift_beats": str(self.close_call_shift)}
-        if package.song_chips:
-            options["song_chips"] = "on"
-        if self.level_override_display:
-            options["level"] = self.level_override_display
-        return list(options.items())
+        return list({**self._same_chart_rerun_fields(), "bar_shift_beats": str(self.close_call_shift)}.items())
+
+    @property
+    def downbeat_rerun_fields(self) -> list[tuple[str, str]]:
+        """The rerun form's fields that make this version again with a first downbeat the
+        preview fills in: the same chart, and the tempo and meter its owner set, if any (a
+        first downbeat replaces moved bar lines)."""
+        corrections = {name: str(self.parameters[name]) for name in ("bpm", "meter") if self.parameters.get(name)}
+        return list({**self._same_chart_rerun_fields(), **corrections}.items())
 
     @property
     def has_drumless_bgm(self) -> bool:

@@ -158,9 +158,19 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
                                   {"track": "spectral", "bgm": "original", "bar_shift_beats": "1"})
     assert rerun.status_code == 302
     third = ChartVersion.objects.latest("id")
+    # Bar 1 on a beat of the first chart as its preview shows it (the preview's "bar 1 on the
+    # beat just played" sends that time), not on one of its bar lines.
+    first_view = logged_in_client.get(reverse("chart-version-chart-json", args=[first.pk]),
+                                      {"difficulty": "MASTER"}).json()
+    downbeat_s = next(beat for beat in first_view["beats"][4:]
+                      if np.abs(np.array(first_view["bars"]) - beat).min() > 0.1)
+    rerun = logged_in_client.post(reverse("chart-version-rerun", args=[song.pk]),
+                                  {"track": "spectral", "bgm": "original", "first_downbeat_s": f"{downbeat_s:.3f}"})
+    assert rerun.status_code == 302
+    fourth = ChartVersion.objects.latest("id")
     worker = run_worker()
     assert worker.returncode == 0, worker.stderr
-    for version in (first, second, third):
+    for version in (first, second, third, fourth):
         version.refresh_from_db()
         assert version.status == ChartVersion.Status.DONE, version.error_message
         text, levels = _master(version)
@@ -180,6 +190,12 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
     later = third_bars[third_bars > first_bars[2]]
     assert np.abs(later[:, None] - BEAT_S - first_bars[None, :]).min(axis=1) == pytest.approx(0, abs=0.01), \
         "every bar line one beat later"
+    fourth_view = logged_in_client.get(reverse("chart-version-chart-json", args=[fourth.pk]),
+                                       {"difficulty": "MASTER"}).json()
+    assert np.abs(np.array(fourth_view["bars"]) - downbeat_s).min() < 0.01, "a bar line on the chosen beat"
+    def beats(view):  # the view's beat lines leave out those a bar line draws
+        return np.sort(view["beats"] + view["bars"])[:20]
+    np.testing.assert_allclose(beats(fourth_view), beats(first_view), atol=0.01, err_msg="the same beats")
     package = media_root / "check.zip"
     with second.package.open("rb") as handle:
         package.write_bytes(handle.read())

@@ -128,3 +128,36 @@ def test_bar_lines_move_by_one_to_five_beats(logged_in_client, groove_file):
         assert response.status_code == 400 and "Select a valid choice" in response.content.decode(), refused
     assert logged_in_client.post(url, {"track": "spectral", "bar_shift_beats": "5"}).status_code == 302
     assert ChartVersion.objects.latest("id").parameters["bar_shift_beats"] == 5
+
+
+def _downbeat_form(response) -> str:
+    """The HTML of the preview's "bar 1 on the beat just played" form, up to its closing tag."""
+    page = response.content.decode()
+    form = page[page.index('data-role="downbeat-form"'):]
+    return form[:form.index("</form>")]
+
+
+@pytest.mark.django_db
+def test_the_preview_offers_its_owner_bar_1_on_a_beat_keeping_the_tempo_and_meter_they_set(client, user, other_user,
+                                                                                          groove_file):
+    client.force_login(user)
+    first = upload(client, groove_file[0])
+    ChartVersion.objects.filter(pk=first.pk).update(
+        status=ChartVersion.Status.DONE, track="adtof", visibility=ChartVersion.Visibility.PUBLIC,
+        parameters={"bgm": "original", "input": "mix", "song_chips": True, "bpm": 96.0, "meter": "3/4",
+                    "first_downbeat_s": 1.5, "bar_shift_beats": 2, "level": 650})
+    form = _downbeat_form(client.get(reverse("chart-version-detail", args=[first.pk])))
+    fields = dict(re.findall(HIDDEN_FIELD, form))
+    assert fields == {"csrfmiddlewaretoken": fields["csrfmiddlewaretoken"], "track": "adtof", "bgm": "original",
+                      "input": "mix", "song_chips": "on", "level": "6.50", "bpm": "96.0", "meter": "3/4"}, \
+        "the earlier first downbeat and moved bar lines are what the new downbeat replaces"
+    assert '<input type="hidden" name="first_downbeat_s" data-role="downbeat">' in form, "the preview fills it in"
+    response = client.post(reverse("chart-version-rerun", args=[first.song_id]), {**fields, "first_downbeat_s": "2.25"})
+    assert response.status_code == 302
+    assert ChartVersion.objects.latest("id").parameters == {
+        "bgm": "original", "input": "mix", "song_chips": True, "bpm": 96.0, "meter": "3/4", "first_downbeat_s": 2.25,
+        "level": 650}
+
+    client.force_login(other_user)
+    page = client.get(reverse("chart-version-detail", args=[first.pk]))
+    assert page.status_code == 200 and 'data-role="downbeat-form"' not in page.content.decode(), "the owner's only"

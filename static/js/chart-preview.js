@@ -6,6 +6,10 @@
  * ?difficulty=), data-audio-url, data-chip-url (ends in "chips/"), holding the elements
  * named by the data-role attributes used below.
  *
+ * The owner's page holds a data-role="downbeat-form": a rerun whose first downbeat the preview
+ * fills in with the beat just played (the latest beat at or before the playhead), so that a
+ * player who hears the "one" elsewhere can put bar 1 there with one press.
+ *
  * A note is [time, view lane, chip lane, confidence]; with "Mark uncertain notes" on, notes
  * whose confidence is under the chart's uncertain_below are drawn hollow on the highway and
  * white on the overview. The root's data-uncertain-count and data-mark-uncertain say so.
@@ -69,6 +73,32 @@
       this.audio.addEventListener("pause", () => this.onPause());
       this.audio.addEventListener("seeked", () => { this.scheduledUntil = this.audio.currentTime; this.draw(); });
       this.audio.addEventListener("ended", () => this.onPause());
+      const downbeatForm = this.role("downbeat-form");
+      if (downbeatForm) {
+        downbeatForm.addEventListener("submit", (event) => {
+          const beat = this.beatJustPlayed();
+          if (beat === null) { event.preventDefault(); return; }
+          this.role("downbeat").value = beat.toFixed(3);
+        });
+        this.audio.addEventListener("timeupdate", () => this.showBeatJustPlayed());
+        this.audio.addEventListener("seeked", () => this.showBeatJustPlayed());
+      }
+    }
+
+    /* The latest beat at or before the playhead (s), or null before the first beat. The
+     * chart's beats leave out those its bar lines draw: a bar line is a beat too. */
+    beatJustPlayed() {
+      if (!this.chart) return null;
+      const now = this.audio.currentTime || 0;
+      const played = this.chart.beats.concat(this.chart.bars).filter((beat) => beat <= now);
+      return played.length ? Math.max(...played) : null;
+    }
+
+    showBeatJustPlayed() {
+      const beat = this.beatJustPlayed();
+      const button = this.role("set-downbeat");
+      button.disabled = beat === null;
+      button.textContent = beat === null ? "Bar 1 on the beat just played" : `Bar 1 on the beat at ${beat.toFixed(2)} s`;
     }
 
     async loadAudio(url) {
