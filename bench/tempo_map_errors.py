@@ -18,9 +18,13 @@ Then the bars' margin over their best rival, the same bars moved some beats late
 (bar_tracking.rival_shift, nats), and whether the chart calls them a close call
 (rhythm.CLOSE_CALL_NATS), offering the rival to its owner.
 
+Last, the downbeat F once the user sets bar 1 on the first labelled downbeat after the map's
+first beat (the rerun form's "first downbeat" at the labelled time, rhythm.override_tempo_map):
+the correction a user can make by hand on a "one" they hear.
+
 Under the table, per error: how many renders, the downbeat F they lose (the sum of 1 - F
-over them, in renders' worth; the split's mean loses that over its number of renders), and
-how many of them are close calls.
+over them, in renders' worth; the split's mean loses that over its number of renders), how
+many of them are close calls, and the F they lose with bar 1 set by hand.
 """
 
 import argparse
@@ -103,17 +107,40 @@ def eighth_labels(*, beats: np.ndarray, downbeats: np.ndarray) -> tuple[np.ndarr
     return eighths, flags.ravel()
 
 
-def name_error(*, tempo_map, labels) -> tuple[str, float]:
-    """(the render's error, its downbeat F within the labels' span)."""
+def labelled_bars(labels) -> tuple[np.ndarray, np.ndarray, int]:
+    """(labelled beat times (s), their downbeat flags, beats per labelled bar); a 6/8 render's
+    in eighths, the level the map counts them in."""
     reference_beats, downbeat_flags = labels["beats"], labels["downbeats"]
     labelled_meter = int(np.median(np.diff(np.flatnonzero(downbeat_flags))))
     if labelled_meter == COMPOUND_LABELLED_METER:
         reference_beats, downbeat_flags = eighth_labels(beats=reference_beats, downbeats=downbeat_flags)
         labelled_meter *= EIGHTHS_PER_DOTTED_QUARTER
+    return reference_beats, downbeat_flags, labelled_meter
+
+
+def downbeat_f_within_labels(*, tempo_map, labels) -> float:
+    """Downbeat F of `tempo_map`'s bar lines within the labels' span."""
+    reference_beats, downbeat_flags, _ = labelled_bars(labels)
+    return mir_eval.beat.f_measure(reference_beats[downbeat_flags],
+                                   within_labels(times=tempo_map.bar_line_times(), reference_beats=reference_beats))
+
+
+def with_bar_1_set(*, tempo_map, labels, duration_s: float):
+    """`tempo_map` once its user sets bar 1 on the first labelled downbeat the map has beats
+    around (a "one" heard while the song plays), as the rerun form does."""
+    reference_beats, downbeat_flags, _ = labelled_bars(labels)
+    downbeats = reference_beats[downbeat_flags]
+    heard = downbeats[downbeats > tempo_map.beat_times[0]]
+    return rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=duration_s,
+                                     first_downbeat_s=float(heard[0] if heard.size else downbeats[0]))
+
+
+def name_error(*, tempo_map, labels) -> tuple[str, float]:
+    """(the render's error, its downbeat F within the labels' span)."""
+    reference_beats, downbeat_flags, labelled_meter = labelled_bars(labels)
     reference_downbeats = reference_beats[downbeat_flags]
     bar_lines = tempo_map.bar_line_times()
-    downbeat_f = mir_eval.beat.f_measure(reference_downbeats,
-                                         within_labels(times=bar_lines, reference_beats=reference_beats))
+    downbeat_f = downbeat_f_within_labels(tempo_map=tempo_map, labels=labels)
     if downbeat_f >= RIGHT_F:
         return "right", downbeat_f
     level = beat_level(beat_times=tempo_map.beat_times, reference_beats=reference_beats)
@@ -135,8 +162,9 @@ def main() -> None:
     parser.add_argument("--split", help="only this Groove split (default: every split)")
     args = parser.parse_args()
     losses, counts, contradicted, close_calls = defaultdict(float), defaultdict(int), defaultdict(int), defaultdict(int)
+    losses_set = defaultdict(float)
     print(f"{'folder':<14}{'render':<36}{'split':<12}{'downbeat F':>11}  {'error':<28}{'drums one':<11}"
-          f"{'margin':>8}  close call")
+          f"{'margin':>8}  {'close call':<16}{'bar 1 set':>9}")
     for folder in args.renders:
         for render in popular_renders(folder):
             if args.split and render["split"] != args.split:
@@ -149,20 +177,26 @@ def main() -> None:
             error, downbeat_f = name_error(tempo_map=tempo_map, labels=labels)
             snare_one = snare_on_labelled_one(reference_downbeats=labels["beats"][labels["downbeats"]],
                                               drum_times=labels["drum_times"], drum_notes=labels["drum_notes"])
+            corrected = with_bar_1_set(tempo_map=tempo_map, labels=labels,
+                                       duration_s=len(analysis["activations"]) / drum_tempo.FRAME_RATE)
+            downbeat_f_set = downbeat_f_within_labels(tempo_map=corrected, labels=labels)
             counts[error] += 1
             losses[error] += 1.0 - downbeat_f
+            losses_set[error] += 1.0 - downbeat_f_set
             contradicted[error] += snare_one
             close_calls[error] += bool(tempo_map.close_call_shift)
             close_call = f"{tempo_map.close_call_shift} beats later" if tempo_map.close_call_shift else ""
             print(f"{folder.name:<14}{render['name'] + ' ' + render['variant']:<36}{render['split']:<12}"
                   f"{downbeat_f:>11.3f}  {error:<28}{'snare' if snare_one else 'kick':<11}"
-                  f"{bars.rival_margin_nats:>8.1f}  {close_call}")
+                  f"{bars.rival_margin_nats:>8.1f}  {close_call:<16}{downbeat_f_set:>9.3f}")
     total = sum(counts.values())
-    print(f"\n{'error':<28}{'renders':>8}{'F lost':>8}{'snare on the one':>18}{'close calls':>13}")
+    print(f"\n{'error':<28}{'renders':>8}{'F lost':>8}{'snare on the one':>18}{'close calls':>13}"
+          f"{'F lost, bar 1 set':>19}")
     for error in sorted(counts, key=lambda name: -losses[name]):
-        print(f"{error:<28}{counts[error]:>8}{losses[error]:>8.2f}{contradicted[error]:>18}{close_calls[error]:>13}")
+        print(f"{error:<28}{counts[error]:>8}{losses[error]:>8.2f}{contradicted[error]:>18}{close_calls[error]:>13}"
+              f"{losses_set[error]:>19.2f}")
     print(f"{'all':<28}{total:>8}{sum(losses.values()):>8.2f}{sum(contradicted.values()):>18}"
-          f"{sum(close_calls.values()):>13}")
+          f"{sum(close_calls.values()):>13}{sum(losses_set.values()):>19.2f}")
 
 
 if __name__ == "__main__":

@@ -249,6 +249,13 @@ def test_a_first_downbeat_before_the_first_detected_beat_counts_back_along_the_b
     assert corrected.first_downbeat == 3, "bar 1 starts one beat before beat 0: the next bar on beat 3"
 
 
+def test_a_first_downbeat_before_the_first_detected_beat_goes_on_the_nearest_beat_counted_back():
+    detected = TempoMap(beat_times=0.39 + 0.53 * np.arange(30), first_downbeat=3)
+    corrected = override_tempo_map(tempo_map=detected, duration_s=20.0, first_downbeat_s=0.0)  # 0.74 beats before
+    np.testing.assert_array_equal(corrected.beat_times, detected.beat_times)
+    assert corrected.first_downbeat == 3, "bar 1 one beat before beat 0: the detected bars, unmoved"
+
+
 def test_a_first_downbeat_between_the_detected_beats_moves_every_beat_and_keeps_the_tempo_change():
     periods = np.concatenate([np.full(10, 0.5), np.full(9, 0.4)])
     detected = TempoMap(beat_times=np.concatenate([[0.0], np.cumsum(periods)]), first_downbeat=0)

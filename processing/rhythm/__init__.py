@@ -43,9 +43,11 @@ SEGMENT_ERROR_S = 0.010
 CLOSE_CALL_NATS = 3.0
 # A first downbeat set by hand within this share of a beat of a detected beat puts a bar line on
 # that beat and keeps the detected beats: the user names the "one", and a typed time is only so
-# exact. Further off, the user hears the beats elsewhere (on the "and", say), and every beat
-# moves by the same share of its beat, which keeps the tempo changes. A quarter of a beat is
-# half-way to the nearest eighth note.
+# exact. Further off, between two detected beats, the user hears the beats on the "and": every
+# beat moves half a beat later, which keeps the tempo changes. A quarter of a beat is half-way
+# from a beat to its "and". Before the first detected beat or after the last, where the beats
+# are extrapolated, the bar line goes on the nearest beat: one time there says nothing of the
+# song's beats.
 DOWNBEAT_ON_BEAT_SHARE = 0.25
 
 
@@ -207,9 +209,8 @@ def override_tempo_map(
 
     bpm, first_downbeat_s: a constant-tempo map at `bpm` with a bar starting at
         `first_downbeat_s` (seconds). A first downbeat without a tempo keeps the detected
-        tempo changes instead: within DOWNBEAT_ON_BEAT_SHARE of a detected beat, the bar lines
-        move onto that beat; further off, every beat moves by the same share of a beat so that
-        one falls on `first_downbeat_s`, and a bar starts there.
+        tempo changes instead (_bar_line_at): the bar lines move onto the nearest beat, or
+        onto the beats moved half a beat later where it falls on the "and".
     meter: "4/4", "3/4" or "6/8" (METER_BEATS): every bar has that many beats (6/8 keeps six
         where the map already counts it in eighths, EIGHTH_NOTE_METERS). Given alone, it
         keeps the detected beats, their tempo changes and the first downbeat.
@@ -259,15 +260,17 @@ def _override_beats_and_meter(*, tempo_map: TempoMap, duration_s: float, bpm: fl
 
 
 def _bar_line_at(*, tempo_map: TempoMap, time_s: float) -> TempoMap:
-    """`tempo_map` with a bar line at `time_s` (seconds): on the beat nearest it where that
-    lies within DOWNBEAT_ON_BEAT_SHARE of a beat, else on beats all moved by the share of a
-    beat that puts one there. Bar lengths and the tempo curve stay."""
+    """`tempo_map` with a bar line at the beat nearest `time_s` (seconds); where that lies
+    between two detected beats, more than DOWNBEAT_ON_BEAT_SHARE from both, on the beats moved
+    half a beat later (the "and" the user hears as the beat). Bar lengths and the tempo curve
+    stay."""
     position = float(tempo_map.beat_positions(np.array([time_s]))[0])
     beat = int(round(position))
-    if abs(position - beat) > DOWNBEAT_ON_BEAT_SHARE:
+    between_beats = 0 < position < tempo_map.beat_times.size - 1
+    if between_beats and abs(position - beat) > DOWNBEAT_ON_BEAT_SHARE:
         # Moved later, the beats may leave room for one more before the first: beat 0 stays
         # the first beat at or after 0 s.
-        moved = tempo_map.times_at(np.arange(-1, tempo_map.beat_times.size) + position - np.floor(position))
+        moved = tempo_map.times_at(np.arange(-1, tempo_map.beat_times.size) + 0.5)
         added = int(moved[0] >= 0.0)
         beat = int(np.floor(position)) + added
         tempo_map = TempoMap(beat_times=moved[1 - added:], first_downbeat=tempo_map.first_downbeat + added,

@@ -165,8 +165,8 @@ class Command(BaseCommand):
                                  "the song (default: detected, with its tempo changes)")
         parser.add_argument("--first-downbeat", type=_seconds_argument, default=None, metavar="SECONDS",
                             dest="first_downbeat_s",
-                            help="where bar 1 starts (s); between the detected beats, every beat moves with it "
-                                 "(default: detected)")
+                            help="where bar 1 starts (s): on the nearest detected beat, or on the \"and\" between two, "
+                                 "every beat then moving half a beat (default: detected)")
         parser.add_argument("--move-bar-lines", type=int, default=None, metavar="BEATS", dest="bar_shift_beats",
                             help="move every bar line this many beats later (earlier where negative), keeping "
                                  "the detected beats (default: the detected bar lines)")
