@@ -62,11 +62,11 @@ def main() -> None:
     consistency = []
     for song in sorted(args.songs.glob("*.flac")):
         leveled = leveled_difficulties(chart=transcribe_song(path=song, model_dir=args.model_dir))
-        consistency.append((song.stem, [partly_kept(master=leveled[-1][1], reduced=chart) for _, chart, _ in leveled[:-1]]))
-        master_notes = len(leveled[-1][1].notes)
+        master = leveled[-1][1]
+        consistency.append((song.stem, [partly_kept(master=master, reduced=chart) for _, chart, _ in leveled[:-1]]))
+        master_notes = len(master.notes)
         cells = [f"{len(chart.notes)} ({len(chart.notes) / master_notes:.0%}), {level / 100:.2f} "
                  f"[{chart_level(chart=chart) / 100:.2f}]" for _, chart, level in leveled]
-        master = leveled[-1][1]
         density = f"{peak_notes_per_s(times=master.note_times()):.1f}"
         if is_sparse(notes=master.notes, tempo_map=master.tempo_map):
             density += " sparse"

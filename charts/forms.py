@@ -105,10 +105,11 @@ class RerunForm(PackageOptionsForm):
 
     bpm = forms.FloatField(label="Tempo (BPM)", required=False, min_value=MIN_USER_BPM, max_value=MAX_USER_BPM,
                            help_text="Left empty: detected.")
-    first_downbeat_s = forms.FloatField(label="First downbeat (s)", required=False, min_value=0,
-                                        help_text="Where bar 1 starts in the song: on the nearest detected beat, or on the "
-                                                  "“and” between two, every beat then moving half a beat. The tempo "
-                                                  "changes stay unless you set a tempo. Left empty: detected.")
+    first_downbeat_s = forms.FloatField(
+        label="First downbeat (s)", required=False, min_value=0,
+        help_text="Where bar 1 starts in the song: on the nearest detected beat, or on the “and” between two, "
+                  "every beat then moving half a beat. The tempo changes stay unless you set a tempo. "
+                  "Left empty: detected.")
     meter = forms.ChoiceField(label="Meter", required=False, choices=[("", "Detected")] + [(m, m) for m in METER_BEATS],
                               help_text="A 6/8 bar is six eighths: three quarter-note beats, the tempo counted "
                                         "in quarter notes, or six beats where the chart already counts eighths.")

@@ -152,7 +152,8 @@ def test_the_preview_offers_its_owner_bar_1_on_a_beat_keeping_the_tempo_and_mete
                       "input": "mix", "song_chips": "on", "level": "6.50", "bpm": "96.0", "meter": "3/4"}, \
         "the earlier first downbeat and moved bar lines are what the new downbeat replaces"
     assert '<input type="hidden" name="first_downbeat_s" data-role="downbeat">' in form, "the preview fills it in"
-    response = client.post(reverse("chart-version-rerun", args=[first.song_id]), {**fields, "first_downbeat_s": "2.25"})
+    response = client.post(reverse("chart-version-rerun", args=[first.song_id]),
+                           {**fields, "first_downbeat_s": "2.25"})
     assert response.status_code == 302
     assert ChartVersion.objects.latest("id").parameters == {
         "bgm": "original", "input": "mix", "song_chips": True, "bpm": 96.0, "meter": "3/4", "first_downbeat_s": 2.25,

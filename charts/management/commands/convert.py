@@ -9,6 +9,7 @@ import argparse
 import getpass
 import sys
 from dataclasses import dataclass, replace
+from functools import partial
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable, TextIO, TypeVar
@@ -75,24 +76,21 @@ def _level_argument(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _bpm_argument(text: str) -> float:
+def _number_argument(text: str, *, low: float, high: float, rule: str) -> float:
+    """`text` as a number from `low` to `high`, else argparse's error saying `rule`."""
     try:
-        bpm = float(text)
+        number = float(text)
     except ValueError:
-        bpm = float("nan")
-    if not MIN_USER_BPM <= bpm <= MAX_USER_BPM:
-        raise argparse.ArgumentTypeError(f"A tempo is a number of BPM from {MIN_USER_BPM:g} to {MAX_USER_BPM:g}.")
-    return bpm
+        number = float("nan")
+    if not low <= number <= high:  # NaN fails too
+        raise argparse.ArgumentTypeError(rule)
+    return number
 
 
-def _seconds_argument(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = float("nan")
-    if not seconds >= 0.0:
-        raise argparse.ArgumentTypeError("A time is a number of seconds from the start of the song, 0 or more.")
-    return seconds
+_bpm_argument = partial(_number_argument, low=MIN_USER_BPM, high=MAX_USER_BPM,
+                        rule=f"A tempo is a number of BPM from {MIN_USER_BPM:g} to {MAX_USER_BPM:g}.")
+_seconds_argument = partial(_number_argument, low=0.0, high=float("inf"),
+                            rule="A time is a number of seconds from the start of the song, 0 or more.")
 
 
 def _os_user() -> str:
