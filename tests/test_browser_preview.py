@@ -108,28 +108,34 @@ def test_preview_plays_and_switches_difficulty(client, user, groove_file, run_wo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_bar_1_goes_on_the_beat_just_played(client, user, groove_file, run_worker, live_server, open_browser):
+def test_bar_1_goes_on_the_beat_or_the_and_just_played(client, user, groove_file, run_worker, live_server,
+                                                       open_browser):
     version = _finished_chart(client, user, groove_file[0], run_worker)
     view = client.get(reverse("chart-version-chart-json", args=[version.pk]), {"difficulty": "MASTER"}).json()
     beats, bars = view["beats"], view["bars"]  # beat lines, and the bar lines (beats too) they leave out
+    lines = sorted(beats + bars)
     problems = []
     page, _ = _open_chart_page(client, live_server, open_browser, version, problems)
+    chart_url = page.url
     page.wait_for_function("document.querySelector('[data-role=audio]').readyState >= 1")
-    button = page.query_selector("[data-role=set-downbeat]")
-    assert button.is_disabled(), "nothing played yet"
     seek = "document.querySelector('[data-chart-preview]').chartPreview.seek({})"
+    shows = "document.querySelector('[data-role=set-downbeat]').textContent === 'Bar 1 on the beat at {:.2f} s'"
     page.evaluate(seek.format(bars[2] + 0.12))
-    page.wait_for_function("!document.querySelector('[data-role=set-downbeat]').disabled")
-    assert button.inner_text() == f"Bar 1 on the beat at {bars[2]:.2f} s", "a bar line is a beat too"
+    page.wait_for_function(shows.format(bars[2]), timeout=5000)  # a bar line is a beat too
     # Pressed a little after the seventh beat line: a player's reaction to the "one" they heard.
-    page.evaluate(seek.format(beats[6] + 0.12))
-    page.wait_for_function(f"document.querySelector('[data-role=set-downbeat]').textContent.includes('{beats[6]:.2f}')")
-    with page.expect_navigation():
-        button.click()
-    assert page.url.endswith(reverse("song-detail", args=[version.song_id]))
-    versions = page.query_selector_all(".version-status")
-    assert len(versions) == 2
-    assert f"bar 1 at {float(f'{beats[6]:.3f}')} s" in page.content(), "the new version starts its bars there"
+    and_s = (beats[6] + lines[lines.index(beats[6]) + 1]) / 2
+    for role, chosen_s in (("set-downbeat", beats[6]), ("set-downbeat-and", and_s)):
+        page.goto(chart_url)
+        page.wait_for_selector("[data-chart-preview][data-note-count]")
+        page.wait_for_function("document.querySelector('[data-role=audio]').readyState >= 1")
+        page.evaluate(seek.format(beats[6] + 0.12))
+        page.wait_for_function(shows.format(beats[6]), timeout=5000)
+        assert page.inner_text("[data-role=set-downbeat-and]") == f"Bar 1 on the “and” at {and_s:.2f} s"
+        with page.expect_navigation():
+            page.click(f"[data-role={role}]")
+        assert page.url.endswith(reverse("song-detail", args=[version.song_id]))
+        assert f"bar 1 at {float(f'{chosen_s:.3f}')} s" in page.content(), "the new version starts its bars there"
+    assert len(page.query_selector_all(".version-status")) == 3
     assert problems == []
 
 

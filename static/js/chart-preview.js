@@ -7,8 +7,9 @@
  * named by the data-role attributes used below.
  *
  * The owner's page holds a data-role="downbeat-form": a rerun whose first downbeat the preview
- * fills in with the beat just played (the latest beat at or before the playhead), so that a
- * player who hears the "one" elsewhere can put bar 1 there with one press.
+ * fills in with the beat just played (the latest beat at or before the playhead), or with the
+ * "and" after it for a chart whose beats fall on the "and", so that a player who hears the "one"
+ * elsewhere can put bar 1 there with one press.
  *
  * A note is [time, view lane, chip lane, confidence]; with "Mark uncertain notes" on, notes
  * whose confidence is under the chart's uncertain_below are drawn hollow on the highway and
@@ -76,29 +77,37 @@
       const downbeatForm = this.role("downbeat-form");
       if (downbeatForm) {
         downbeatForm.addEventListener("submit", (event) => {
-          const beat = this.beatJustPlayed();
-          if (beat === null) { event.preventDefault(); return; }
-          this.role("downbeat").value = beat.toFixed(3);
+          const played = this.beatJustPlayed();
+          if (played === null) { event.preventDefault(); return; }
+          const onTheAnd = event.submitter && event.submitter.dataset.role === "set-downbeat-and";
+          this.role("downbeat").value = (onTheAnd ? played.and : played.beat).toFixed(3);
         });
         this.audio.addEventListener("timeupdate", () => this.showBeatJustPlayed());
         this.audio.addEventListener("seeked", () => this.showBeatJustPlayed());
       }
     }
 
-    /* The latest beat at or before the playhead (s), or null before the first beat. The
-     * chart's beats leave out those its bar lines draw: a bar line is a beat too. */
+    /* {beat, and}: the latest beat at or before the playhead and half-way from it to the next
+     * (s), or null before the first beat or after the last. The chart's beats leave out those its
+     * bar lines draw: a bar line is a beat too. */
     beatJustPlayed() {
       if (!this.chart) return null;
       const now = this.audio.currentTime || 0;
-      const played = this.chart.beats.concat(this.chart.bars).filter((beat) => beat <= now);
-      return played.length ? Math.max(...played) : null;
+      const lines = this.chart.beats.concat(this.chart.bars).sort((a, b) => a - b);
+      const next = lines.findIndex((line) => line > now);
+      if (next < 1) return null;
+      return { beat: lines[next - 1], and: (lines[next - 1] + lines[next]) / 2 };
     }
 
     showBeatJustPlayed() {
-      const beat = this.beatJustPlayed();
-      const button = this.role("set-downbeat");
-      button.disabled = beat === null;
-      button.textContent = beat === null ? "Bar 1 on the beat just played" : `Bar 1 on the beat at ${beat.toFixed(2)} s`;
+      const played = this.beatJustPlayed();
+      const onBeat = this.role("set-downbeat");
+      const onTheAnd = this.role("set-downbeat-and");
+      onBeat.disabled = onTheAnd.disabled = played === null;
+      onBeat.textContent = played ? `Bar 1 on the beat at ${played.beat.toFixed(2)} s`
+        : "Bar 1 on the beat just played";
+      onTheAnd.textContent = played ? `Bar 1 on the “and” at ${played.and.toFixed(2)} s`
+        : "Bar 1 on the “and” just played";
     }
 
     async loadAudio(url) {
@@ -129,6 +138,7 @@
       this.scheduledUntil = this.audio.currentTime;
       this.drawOverview();
       this.draw();
+      if (this.role("downbeat-form")) this.showBeatJustPlayed();  // the playhead may have moved before the chart came
       if (this.chipTimer) await this.loadChips();  // another difficulty may use lanes this one lacked
     }
 
