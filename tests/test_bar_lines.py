@@ -160,6 +160,25 @@ def test_tempo_change_mid_song_keeps_every_bar_line_and_note():
     assert np.abs(np.sort(dtx.note_times(Lane.SNARE)) - beats[1::2]).max() <= TOLERANCE_S
 
 
+@pytest.mark.parametrize("off_the_beat_s", [0.0, 0.25])
+def test_a_first_downbeat_set_by_hand_keeps_the_tempo_change(off_the_beat_s):
+    """Bar 1 set two beats after the tracked one (on the beat, or on its "and"): the chart keeps
+    its change to 130 BPM, and every bar line moves to the user's."""
+    periods = np.where(np.arange(120) < 60, 0.5, 0.4615)  # 120 BPM, then 130 from bar 16
+    beats = 0.25 + np.concatenate([[0.0], np.cumsum(periods[:-1])])
+    n_frames = int(beats[-1] * FPS) + 60
+    activations = drum_activations(beat_times=beats, n_frames=n_frames, pattern=ROCK_BAR)
+    spectrogram = chord_spectrogram(bar_times=beats[::4], n_frames=n_frames)
+    detected = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
+    corrected = rhythm.override_tempo_map(tempo_map=detected, duration_s=n_frames / FPS,
+                                          first_downbeat_s=float(beats[2]) + off_the_beat_s)
+    heard = beats + off_the_beat_s * np.where(np.arange(beats.size) < 60, 1.0, 0.4615 / 0.5)
+    assert_bar_lines(corrected, heard[2::4])
+    dtx = _chart_round_trip(corrected, beats[1::2])
+    assert [round(bpm) for _, bpm in dtx.tempo_changes][-1] == 130
+    assert np.abs(np.sort(dtx.note_times(Lane.SNARE)) - beats[1::2]).max() <= TOLERANCE_S
+
+
 def test_a_chord_dying_away_after_the_band_stops_does_not_move_the_bar_lines():
     """After 48 beats of band, its last chord rings for 16 beats at 3 % of the band's level,
     its colour changing every four beats two beats after the bar line (as partials decay
