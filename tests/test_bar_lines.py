@@ -145,12 +145,18 @@ def test_an_intro_whose_band_is_slower_than_the_drums_gets_its_bar_lines_from_it
     assert abs(first_bar_line - beats[0]) <= TRACKING_TOLERANCE_S
 
 
-def test_tempo_change_mid_song_keeps_every_bar_line_and_note():
-    periods = np.where(np.arange(120) < 60, 0.5, 0.4615)  # 120 BPM, then 130 from bar 16
+def _tempo_change_song() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(beat times (s), drum activations, spectrogram) of a rock groove at 120 BPM that moves
+    to 130 from bar 16 (beat 60), a chord on every bar line."""
+    periods = np.where(np.arange(120) < 60, 0.5, 0.4615)
     beats = 0.25 + np.concatenate([[0.0], np.cumsum(periods[:-1])])
     n_frames = int(beats[-1] * FPS) + 60
-    activations = drum_activations(beat_times=beats, n_frames=n_frames, pattern=ROCK_BAR)
-    spectrogram = chord_spectrogram(bar_times=beats[::4], n_frames=n_frames)
+    return (beats, drum_activations(beat_times=beats, n_frames=n_frames, pattern=ROCK_BAR),
+            chord_spectrogram(bar_times=beats[::4], n_frames=n_frames))
+
+
+def test_tempo_change_mid_song_keeps_every_bar_line_and_note():
+    beats, activations, spectrogram = _tempo_change_song()
     tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
     tracked = tempo_map.beat_times[: beats.size]
     assert np.abs(tracked - beats[: tracked.size]).max() <= TRACKING_TOLERANCE_S
@@ -164,13 +170,9 @@ def test_tempo_change_mid_song_keeps_every_bar_line_and_note():
 def test_a_first_downbeat_set_by_hand_keeps_the_tempo_change(off_the_beat_s):
     """Bar 1 set two beats after the tracked one (on the beat, or on its "and"): the chart keeps
     its change to 130 BPM, and every bar line moves to the user's."""
-    periods = np.where(np.arange(120) < 60, 0.5, 0.4615)  # 120 BPM, then 130 from bar 16
-    beats = 0.25 + np.concatenate([[0.0], np.cumsum(periods[:-1])])
-    n_frames = int(beats[-1] * FPS) + 60
-    activations = drum_activations(beat_times=beats, n_frames=n_frames, pattern=ROCK_BAR)
-    spectrogram = chord_spectrogram(bar_times=beats[::4], n_frames=n_frames)
+    beats, activations, spectrogram = _tempo_change_song()
     detected = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
-    corrected = rhythm.override_tempo_map(tempo_map=detected, duration_s=n_frames / FPS,
+    corrected = rhythm.override_tempo_map(tempo_map=detected, duration_s=len(activations) / FPS,
                                           first_downbeat_s=float(beats[2]) + off_the_beat_s)
     heard = beats + off_the_beat_s * np.where(np.arange(beats.size) < 60, 1.0, 0.4615 / 0.5)
     assert_bar_lines(corrected, heard[2::4])

@@ -33,6 +33,11 @@ def _header_lines(text: str) -> list[str]:
     return [line for line in text.split("#WAV")[0].split("\r\n") if line.startswith("#")]
 
 
+def _every_beat(view: dict) -> np.ndarray:
+    """Every beat (s) of a chart's lane view: its beat lines leave out those a bar line draws."""
+    return np.sort(view["beats"] + view["bars"])
+
+
 def _bar_lengths(text: str) -> list[str]:
     """The values of the channel-02 (bar length) lines, in order."""
     return [match.group(1) for line in text.split("\r\n") if (match := BAR_LENGTH_LINE.fullmatch(line))]
@@ -193,9 +198,8 @@ def test_the_songs_header_and_a_reruns_meter_and_level_reach_every_chart(logged_
     fourth_view = logged_in_client.get(reverse("chart-version-chart-json", args=[fourth.pk]),
                                        {"difficulty": "MASTER"}).json()
     assert np.abs(np.array(fourth_view["bars"]) - downbeat_s).min() < 0.01, "a bar line on the chosen beat"
-    def beats(view):  # the view's beat lines leave out those a bar line draws
-        return np.sort(view["beats"] + view["bars"])[:20]
-    np.testing.assert_allclose(beats(fourth_view), beats(first_view), atol=0.01, err_msg="the same beats")
+    np.testing.assert_allclose(_every_beat(fourth_view)[:20], _every_beat(first_view)[:20], atol=0.01,
+                               err_msg="the same beats")
     package = media_root / "check.zip"
     with second.package.open("rb") as handle:
         package.write_bytes(handle.read())
@@ -242,18 +246,16 @@ def test_a_first_downbeat_near_a_detected_beat_keeps_the_beats_and_the_odd_bar(o
     assert list(corrected.bar_starts(first_beat=2, until_beat=16)) == [2, 6, 8, 12]
 
 
-def test_a_first_downbeat_before_the_first_detected_beat_counts_back_along_the_beats():
-    detected = TempoMap(beat_times=2.0 + BEAT_S * np.arange(30), first_downbeat=0)
-    corrected = override_tempo_map(tempo_map=detected, duration_s=20.0, first_downbeat_s=1.5)
+@pytest.mark.parametrize("first_beat_s,period_s,detected_downbeat,first_downbeat_s", [
+    (2.0, BEAT_S, 0, 1.5),  # one beat before beat 0
+    (0.39, 0.53, 3, 0.0),  # 0.74 beats before beat 0: not on the "and", for the beats there are extrapolated
+])
+def test_a_first_downbeat_before_the_first_detected_beat_goes_on_the_nearest_beat_counted_back(
+        first_beat_s, period_s, detected_downbeat, first_downbeat_s):
+    detected = TempoMap(beat_times=first_beat_s + period_s * np.arange(30), first_downbeat=detected_downbeat)
+    corrected = override_tempo_map(tempo_map=detected, duration_s=20.0, first_downbeat_s=first_downbeat_s)
     np.testing.assert_array_equal(corrected.beat_times, detected.beat_times)
     assert corrected.first_downbeat == 3, "bar 1 starts one beat before beat 0: the next bar on beat 3"
-
-
-def test_a_first_downbeat_before_the_first_detected_beat_goes_on_the_nearest_beat_counted_back():
-    detected = TempoMap(beat_times=0.39 + 0.53 * np.arange(30), first_downbeat=3)
-    corrected = override_tempo_map(tempo_map=detected, duration_s=20.0, first_downbeat_s=0.0)  # 0.74 beats before
-    np.testing.assert_array_equal(corrected.beat_times, detected.beat_times)
-    assert corrected.first_downbeat == 3, "bar 1 one beat before beat 0: the detected bars, unmoved"
 
 
 def test_a_first_downbeat_between_the_detected_beats_moves_every_beat_and_keeps_the_tempo_change():

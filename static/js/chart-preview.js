@@ -88,15 +88,13 @@
     }
 
     /* {beat, and}: the latest beat at or before the playhead and half-way from it to the next
-     * (s), or null before the first beat or after the last. The chart's beats leave out those its
-     * bar lines draw: a bar line is a beat too. */
+     * (s), or null before the first beat or after the last. */
     beatJustPlayed() {
       if (!this.chart) return null;
       const now = this.audio.currentTime || 0;
-      const lines = this.chart.beats.concat(this.chart.bars).sort((a, b) => a - b);
-      const next = lines.findIndex((line) => line > now);
+      const next = this.beatTimes.findIndex((beat) => beat > now);
       if (next < 1) return null;
-      return { beat: lines[next - 1], and: (lines[next - 1] + lines[next]) / 2 };
+      return { beat: this.beatTimes[next - 1], and: (this.beatTimes[next - 1] + this.beatTimes[next]) / 2 };
     }
 
     showBeatJustPlayed() {
@@ -127,6 +125,8 @@
       const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) { this.showError("The chart could not be loaded."); return; }
       this.chart = await response.json();
+      // Every beat, for bar 1 set from the preview: the beat lines leave out those a bar line draws.
+      this.beatTimes = this.chart.beats.concat(this.chart.bars).sort((a, b) => a - b);
       this.root.dataset.difficulty = difficulty;
       this.root.dataset.noteCount = String(this.chart.notes.length);
       this.root.querySelectorAll("[data-difficulty]").forEach((button) =>
