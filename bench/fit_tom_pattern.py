@@ -70,6 +70,8 @@ def main() -> None:
     data = {"soundfonts": collect(args.renders, real_tom=real_tom), "kits": collect(args.kits, real_tom=real_tom)}
     train = sum(kind["totals"]["train"] for kind in data.values())
     best = 1 + int(np.argmax([f_measure(row) for row in train[1:]]))
+    print("train F, both kinds pooled: kept " + f"{f_measure(train[0]):.4f}; "
+          + ", ".join(f"{threshold:.2f} {f_measure(row):.4f}" for threshold, row in zip(THRESHOLDS, train[1:])))
     print(f"chosen on train (both kinds): {THRESHOLDS[best - 1]:.2f}; shipped: {tom_pattern.CANDIDATE_THRESHOLD:.2f}")
     print("tom hit F: kept hits -> with the repeats at each threshold (+ true positives / + hits)")
     print(f"{'':32}{'kept':>8}" + "".join(f"{threshold:>18.2f}" for threshold in THRESHOLDS))

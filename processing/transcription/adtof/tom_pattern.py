@@ -22,25 +22,42 @@ FRAME_RATE = 100  # activation frames per second
 CANDIDATE_THRESHOLD = 0.20
 # A figure repeats every half bar to every two bars: at 60-180 BPM in 4/4, 1 to 5 seconds.
 PERIOD_RANGE_S = (1.0, 5.0)
-# Two hits are one period apart within three activation frames (the network's own spread).
-PERIOD_TOLERANCE_S = 0.03
+# Two hits are one period apart within three activation frames either way (the network's own spread);
+# times fall on 10 ms frames, so the half frame more keeps a gap of exactly three frames inside.
+PERIOD_TOLERANCE_S = 0.035
 # A period is the song's only once this many pairs of kept tom hits repeat at it.
 MIN_REPEATS = 4
 
 
 def figure_period_s(*, tom_times: np.ndarray) -> float | None:
-    """The period (seconds) at which the most pairs of `tom_times` (seconds, shape (n,)) lie
-    within PERIOD_TOLERANCE_S of each other, from PERIOD_RANGE_S; None when fewer than
-    MIN_REPEATS pairs repeat at any period."""
+    """The period (seconds) at which the most pairs of `tom_times` (seconds, ascending, shape
+    (n,)) lie, within PERIOD_TOLERANCE_S, from PERIOD_RANGE_S; None when fewer than
+    MIN_REPEATS pairs repeat at any period.
+
+    Sorted searches, not an all-pairs matrix: a tom-heavy ten-minute song keeps thousands of
+    tom hits, with tens of thousands of gaps in range."""
     tom_times = np.asarray(tom_times, dtype=float)
-    gaps = (tom_times[None, :] - tom_times[:, None]).ravel()
+    firsts = np.searchsorted(tom_times, tom_times + PERIOD_RANGE_S[0], side="left")
+    lasts = np.searchsorted(tom_times, tom_times + PERIOD_RANGE_S[1], side="right")
     # Sorted, so that of periods with as many repeats the shortest wins.
-    gaps = np.sort(gaps[(gaps >= PERIOD_RANGE_S[0]) & (gaps <= PERIOD_RANGE_S[1])])
+    gaps = np.sort(np.concatenate([tom_times[first:last] - time
+                                   for time, first, last in zip(tom_times, firsts, lasts)] or [np.zeros(0)]))
     if gaps.size == 0:
         return None
-    repeats = np.sum(np.abs(gaps[:, None] - gaps[None, :]) < PERIOD_TOLERANCE_S, axis=1)
+    repeats = (np.searchsorted(gaps, gaps + PERIOD_TOLERANCE_S, side="left")
+               - np.searchsorted(gaps, gaps - PERIOD_TOLERANCE_S, side="right"))
     best = int(np.argmax(repeats))
     return float(gaps[best]) if repeats[best] >= MIN_REPEATS else None
+
+
+def _nearest(*, times: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each query (seconds), the index of the nearest of `times` (ascending, non-empty)
+    and its distance (seconds)."""
+    after = np.clip(np.searchsorted(times, queries), 1, len(times) - 1) if len(times) > 1 \
+        else np.zeros(len(queries), dtype=int)
+    before = np.maximum(after - 1, 0)
+    nearest = np.where(np.abs(times[before] - queries) <= np.abs(times[after] - queries), before, after)
+    return nearest, np.abs(times[nearest] - queries)
 
 
 def repeated_toms(*, activation: np.ndarray, tom_times: np.ndarray,
@@ -50,7 +67,7 @@ def repeated_toms(*, activation: np.ndarray, tom_times: np.ndarray,
     Parameters
     ----------
     activation : np.ndarray, shape (frames,), the network's tom activation at FRAME_RATE
-    tom_times : np.ndarray, shape (n,), the tom hits already kept (seconds)
+    tom_times : np.ndarray, shape (n,), the tom hits already kept (seconds, ascending)
     candidate_threshold : float, how far above its moving average a weaker peak must rise
 
     Returns
@@ -66,7 +83,9 @@ def repeated_toms(*, activation: np.ndarray, tom_times: np.ndarray,
     if period is None:
         return np.zeros(0), np.zeros(0, dtype=int)
     candidates = peaks.pick_frames(activation=activation, threshold=candidate_threshold) / FRAME_RATE
-    distances = np.abs(candidates[:, None] - tom_times[None, :])
-    off_period = np.abs(distances - period)
-    repeats = np.all(distances > PERIOD_TOLERANCE_S, axis=1) & np.any(off_period < PERIOD_TOLERANCE_S, axis=1)
-    return candidates[repeats], np.argmin(off_period[repeats], axis=1)
+    _, distance = _nearest(times=tom_times, queries=candidates)
+    earlier, earlier_off = _nearest(times=tom_times, queries=candidates - period)
+    later, later_off = _nearest(times=tom_times, queries=candidates + period)
+    repeats = (distance > PERIOD_TOLERANCE_S) & (np.minimum(earlier_off, later_off) < PERIOD_TOLERANCE_S)
+    repeated = np.where(earlier_off <= later_off, earlier, later)
+    return candidates[repeats], repeated[repeats]
