@@ -1,0 +1,98 @@
+"""Choose figure_repeats.CANDIDATE_THRESHOLDS per class on labelled hits, and score the repeats.
+
+Run: .venv/bin/python bench/fit_figure_repeats.py RENDERS --kits KIT_RENDERS
+RENDERS and KIT_RENDERS are bench/groove_renders.py's output folders, without and with --kits.
+Per network class, the hits are the ones the `advanced-features` track picks (for toms, those
+the fitted tom model keeps), then those and the weaker peaks that repeat the render's figure of
+that class (figure_repeats.repeated_peaks) at each threshold of THRESHOLDS. Both are scored
+against the rendered notes of the class (F at MATCH_S, pooled over the renders). Per class, the
+threshold with the best F on Groove's train split of both kinds pooled is printed, and every
+split's F beside the picked hits' alone. The development songs are not used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.fit_hit_model import (CRASH_NOTES, HIHAT_NOTES, MATCH_S, RIDE_NOTES, TOM_NOTES,  # noqa: E402
+                                 _render_hits, _renders)
+from processing.transcription.adtof import figure_repeats, hit_model  # noqa: E402
+
+THRESHOLDS = (0.02, 0.04, 0.06, 0.08, 0.12, 0.16, 0.20, 0.24)
+SPLITS = ("train", "validation", "test")
+CLASS_NOTES = {
+    "BD": (hit_model.BD, (35, 36)),
+    "SD": (hit_model.SD, (37, 38, 40)),
+    "TT": (hit_model.TT, TOM_NOTES),
+    "HH": (hit_model.HH, HIHAT_NOTES),
+    "CY": (hit_model.CY, RIDE_NOTES + CRASH_NOTES),
+}
+
+
+def counts(*, estimates: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """(true positives, estimates, references) of one render's hits of one class."""
+    matched = mir_eval.util.match_events(references, estimates, MATCH_S) if estimates.size and references.size else []
+    return np.array([len(matched), estimates.size, references.size])
+
+
+def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[tuple[str, str], np.ndarray]:
+    """Per (class, split), counts (true positives, estimates, references) summed over the
+    renders: row 0 the picked hits alone, row i + 1 with the repeats at THRESHOLDS[i]."""
+    totals = {(name, split): np.zeros((len(THRESHOLDS) + 1, 3), dtype=int) for name in CLASS_NOTES for split in SPLITS}
+    for row in _renders(folder):
+        activations, onsets, times, notes = _render_hits(folder, row)
+        toms = onsets[hit_model.TT]
+        onsets[hit_model.TT] = toms[real_tom.decide(hit_model.tom_features(activations=activations, onsets=toms))[0]]
+        for name, (k, class_notes) in CLASS_NOTES.items():
+            references = np.sort(times[np.isin(notes, class_notes)])
+            total = totals[name, row["split"]]
+            total[0] += counts(estimates=onsets[k], references=references)
+            for index, threshold in enumerate(THRESHOLDS):
+                repeats, _ = figure_repeats.repeated_peaks(activation=activations[:, k], times=onsets[k],
+                                                           candidate_threshold=threshold)
+                total[index + 1] += counts(estimates=np.sort(np.concatenate([onsets[k], repeats])),
+                                           references=references)
+    return totals
+
+
+def f_measure(row: np.ndarray) -> float:
+    true_positives, estimates, references = row
+    return 2 * true_positives / max(estimates + references, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
+    parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
+    args = parser.parse_args()
+    real_tom = hit_model.load_hit_models().real_tom
+    data = {"soundfonts": collect(args.renders, real_tom=real_tom), "kits": collect(args.kits, real_tom=real_tom)}
+    print("F of the picked hits -> with the repeats at each threshold (+ true positives / + hits)")
+    for name, (k, _) in CLASS_NOTES.items():
+        train = sum(kind[name, "train"] for kind in data.values())
+        scores = [f_measure(row) for row in train[1:]]
+        best = int(np.argmax(scores))
+        shipped = figure_repeats.CANDIDATE_THRESHOLDS.get(k)
+        print(f"\n{name}: chosen on train (both kinds) {THRESHOLDS[best]:.2f}, shipped {shipped}; train F pooled: "
+              f"picked {f_measure(train[0]):.4f}, " + ", ".join(
+                  f"{threshold:.2f} {score:.4f}" for threshold, score in zip(THRESHOLDS, scores)))
+        print(f"{'':24}{'picked':>8}" + "".join(f"{threshold:>18.2f}" for threshold in THRESHOLDS))
+        for kind, totals in data.items():
+            for split in SPLITS:
+                rows = totals[name, split]
+                line = f"{kind + ' ' + split:24}{f_measure(rows[0]):>8.3f}"
+                for row in rows[1:]:
+                    line += f"{f_measure(row):>8.3f} +{row[0] - rows[0][0]:>3} /+{row[1] - rows[0][1]:>3}"
+                print(line)
+
+
+if __name__ == "__main__":
+    main()
