@@ -44,10 +44,10 @@ TRACKS: dict[str, Track] = {
             title="ADTOF with fitted per-hit lanes",
             description="The ADTOF track, with three decisions made by models fitted on labelled hits: whether a "
             "tom hit is a tom (not a snare or kick the network mistook), crash or ride (by decay and whether "
-            "the cymbal keeps time), and open or closed hi-hat (by how long it rings); weaker tom hits are kept "
-            "where they repeat the song's own tom figure. Held-out renders: tom F 0.57 -> 0.95, crash F 0.00 -> "
-            "0.57; on recorded kits, closed hi-hat F 0.70 -> 0.89 and open 0.21 -> 0.63. Development songs: "
-            "pooled F 0.77, lanes pooled 0.73 (ADTOF 0.71), lane mean F 0.46. "
+            "the cymbal keeps time), and open or closed hi-hat (by how long it rings); weaker kick, snare, tom and "
+            "hi-hat hits are kept where they repeat the song's own figure. Held-out renders: tom F 0.57 -> 0.95, "
+            "crash F 0.00 -> 0.57; on recorded kits, closed hi-hat F 0.70 -> 0.89 and open 0.21 -> 0.63. "
+            "Development songs: pooled F 0.78 (ADTOF 0.77), lanes pooled 0.75 (ADTOF 0.71), lane mean F 0.46. "
             "Weights: as ADTOF.",
             transcribe=adtof_advanced.transcribe,
             defaults={"thresholds": adtof_peaks.THRESHOLDS},
@@ -59,7 +59,7 @@ TRACKS: dict[str, Track] = {
             description="The advanced-features track on two networks fused: ADTOF's Frame_RNN and the mean of its "
             "three CRNN folds, weighted per class by weights fitted on labelled Groove renders (hi-hat 0.65 / 0.35, "
             "cymbals 0.9 / 0.1, the Frame_RNN alone elsewhere). Held-out renders: pooled F 0.72 "
-            "(advanced-features 0.73); development songs: pooled F 0.77, lanes pooled 0.73, lane mean F 0.45. "
+            "(advanced-features 0.73); development songs: pooled F 0.78, lanes pooled 0.75, lane mean F 0.46. "
             "About 6 s more than ADTOF on a 4-minute song. Weights: as ADTOF, plus the CRNN folds (GPL-3.0).",
             transcribe=adtof_ensemble.transcribe,
             defaults={"thresholds": adtof_ensemble.THRESHOLDS},
