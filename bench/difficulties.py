@@ -1,7 +1,9 @@
 """Note counts and levels of the four difficulties on annotated songs.
 
 Run: .venv/bin/python bench/difficulties.py [--songs ../shared/data/mdb-dev] [--model-dir ../shared/models]
-Each song is transcribed by the adtof track on the drum tempo map (a conversion of the mix).
+                                           [--track NAME]
+Each song is transcribed by the track (the default track, as a conversion of the mix does) on
+the drum tempo map.
 Per difficulty: notes, their share of MASTER's, and the level written (x.xx); in brackets the
 level chart_level computes before spaced_levels parts the neighbours by LEVEL_GAP. Last, MASTER's
 notes per second at its densest stretch, marked "sparse" under SPARSE_NOTES_PER_S (the caps relax).
@@ -24,16 +26,16 @@ from processing.arrangement import Chart, arrange  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.difficulty import (PHRASE_BARS, bar_positions, chart_level, is_sparse,  # noqa: E402
                                    leveled_difficulties, peak_notes_per_s)
-from processing.transcription import get_track  # noqa: E402
+from processing.transcription import TRACKS, default_track, get_track  # noqa: E402
 from processing.transcription.adtof import track as adtof  # noqa: E402
 
 
-def transcribe_song(*, path: Path, model_dir: Path) -> Chart:
-    """The MASTER chart of the song at `path`: adtof's hits on the tempo map of its drums."""
+def transcribe_song(*, path: Path, model_dir: Path, track: str) -> Chart:
+    """The MASTER chart of the song at `path`: the track's hits on the tempo map of its drums."""
     audio = decode(path=path)
     spectrogram, activations = adtof.analyse(audio=audio, model_dir=model_dir)
     tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
-    return arrange(hits=get_track("adtof").run(audio=audio, model_dir=model_dir), tempo_map=tempo_map)
+    return arrange(hits=get_track(track).run(audio=audio, model_dir=model_dir), tempo_map=tempo_map)
 
 
 def parts(*, chart: Chart) -> dict[tuple, set]:
@@ -56,12 +58,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--songs", type=Path, default=ROOT.parent / "shared" / "data" / "mdb-dev")
     parser.add_argument("--model-dir", type=Path, default=ROOT.parent / "shared" / "models")
+    parser.add_argument("--track", choices=sorted(TRACKS), help="default: the default track")
     args = parser.parse_args()
+    track = args.track or default_track(model_dir=args.model_dir)
+    print(f"track: {track}\n")
     print("| song | " + " | ".join(("BASIC", "ADVANCED", "EXTREME", "MASTER")) + " | MASTER notes/s |")
     print("|---|---|---|---|---|---|")
     consistency = []
     for song in sorted(args.songs.glob("*.flac")):
-        leveled = leveled_difficulties(chart=transcribe_song(path=song, model_dir=args.model_dir))
+        leveled = leveled_difficulties(chart=transcribe_song(path=song, model_dir=args.model_dir, track=track))
         master = leveled[-1][1]
         consistency.append((song.stem, [partly_kept(master=master, reduced=chart) for _, chart, _ in leveled[:-1]]))
         master_notes = len(master.notes)

@@ -26,6 +26,7 @@ times are seconds of audio; a level is an integer, DTXMania's x.xx times 100 (65
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -106,6 +107,11 @@ BASIC_MAX_SHARE = 0.48
 SPARSE_EXTREME_MAX_SHARE = 0.95
 SPARSE_ADVANCED_MAX_SHARE = 0.85
 SPARSE_BASIC_MAX_SHARE = 0.65
+# Below MASTER, each difficulty of a song that is not sparse keeps at least this share of
+# MASTER's notes fewer than the one above it. Where EXTREME's rules already drop much (a song
+# full of ghost notes), ADVANCED's cap at the top of its range would leave the two a few notes
+# apart: the same chart to a player.
+MIN_STEP_SHARE = 0.10
 # A song is sparse when its MASTER plays fewer notes a second than this over its densest
 # DENSEST_WINDOW_S: a beat with its time in quarters at 120 BPM plays 4 a second (four hi-hats,
 # two kicks and two snares a bar), in eighths 6; under 4.5 its time is in quarters or slow.
@@ -433,15 +439,20 @@ DIFFICULTIES = (
 
 def reduce_chart(*, chart: Chart, spec: DifficultySpec) -> Chart:
     """The chart at the difficulty `spec`: MASTER's notes, then, for every difficulty from
-    EXTREME down to `spec`, its rules and its cap_share (the sparse cap for a sparse song)."""
+    EXTREME down to `spec`, its rules and its cap_share (the sparse cap for a sparse song; for
+    another, also MIN_STEP_SHARE of MASTER's notes below the difficulty above)."""
     master = make_playable(notes=chart.notes)
     sparse = is_sparse(notes=master, tempo_map=chart.tempo_map)
     notes = master
     for below in reversed(DIFFICULTIES[DIFFICULTIES.index(spec):]):
+        above = len(notes)
         for rule in below.rules:
             notes = rule(notes=notes, tempo_map=chart.tempo_map)
         share = below.sparse_max_share if sparse else below.max_share
-        notes = cap_share(notes=notes, tempo_map=chart.tempo_map, max_notes=int(share * len(master)))
+        max_notes = int(share * len(master))
+        if below.max_share < 1.0 and not sparse:
+            max_notes = min(max_notes, above - math.ceil(MIN_STEP_SHARE * len(master)))
+        notes = cap_share(notes=notes, tempo_map=chart.tempo_map, max_notes=max_notes)
     keep = set(notes)
     errors = np.array([e for n, e in zip(chart.notes, chart.quantisation_errors_s) if n in keep])
     return replace(chart, notes=notes, quantisation_errors_s=errors)

@@ -6,7 +6,8 @@ import pytest
 from processing.arrangement import TICKS_PER_BEAT, Chart, Note
 from processing.difficulty import (
     ADVANCED_MAX_SHARE, BASIC_MAX_LIMBS, BASIC_MAX_SHARE, DIFFICULTIES, EXTREME_MAX_SHARE, FAST_RUN_S, FLAM_S,
-    FOOT_LANES, HAND_LANES, LEVEL_GAP, MAX_LEVEL, PHRASE_BARS, SPARSE_ADVANCED_MAX_SHARE, SPARSE_BASIC_MAX_SHARE,
+    FOOT_LANES, HAND_LANES, LEVEL_GAP, MAX_LEVEL, MIN_STEP_SHARE, PHRASE_BARS, SPARSE_ADVANCED_MAX_SHARE,
+    SPARSE_BASIC_MAX_SHARE,
     SPARSE_NOTES_PER_S, backbone, bar_positions, busy_beats, cap_share, chart_level, crashes_on_bars,
     crashes_on_phrases, drop_ghost_notes, eighth_hihats, fill_strong_notes, is_sparse, level_features,
     leveled_difficulties, make_playable, merge_flams, metric_strength, metric_strengths, passing_time_where_busy,
@@ -300,6 +301,17 @@ def test_a_typical_rock_song_thins_as_rhythm_games_do():
     ratios = np.array(counts) / counts[-1]
     # EXTREME 75-90 %, ADVANCED 50-70 %, BASIC 25-45 % of MASTER
     assert 0.25 <= ratios[0] <= 0.45 and 0.5 <= ratios[1] <= 0.7 and 0.75 <= ratios[2] <= 0.9, ratios
+
+
+def test_advanced_stays_a_step_below_an_extreme_that_dropped_many_ghost_notes():
+    # Quiet snare strokes on every sixteenth between the eighths: EXTREME's rule drops them all,
+    # and ADVANCED's cap alone would leave it a few notes under EXTREME.
+    notes = _rock(hihat_step=EIGHTH, ghosts=False, fills=False)
+    notes += [Note(tick, Lane.SNARE, GHOST) for tick in range(SIXTEENTH, 16 * BAR, EIGHTH)]
+    basic, advanced, extreme, master = _levels(_chart(notes))[0]
+    assert extreme <= 0.75 * master, "EXTREME's rule dropped the ghost notes"
+    assert advanced <= extreme - MIN_STEP_SHARE * master
+    assert basic <= advanced - MIN_STEP_SHARE * master
 
 
 # Levels.

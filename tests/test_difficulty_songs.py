@@ -1,8 +1,8 @@
 """On each development song the four difficulties really differ: more notes and a level at
 least LEVEL_GAP higher at each step from BASIC to MASTER, EXTREME at most EXTREME_MAX_SHARE of
 MASTER's notes and ADVANCED a real step below EXTREME, unless the song is sparse. The songs are
-transcribed by the adtof track on the drum tempo map, as a conversion of the mix does, once for
-the module."""
+transcribed by the default track on the drum tempo map, as a conversion of the mix does, once
+for the module."""
 
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from processing.difficulty import (
     EXTREME_MAX_SHARE, LEVEL_GAP, MAX_LEVEL, MIN_LEVEL, SPARSE_EXTREME_MAX_SHARE, is_sparse, leveled_difficulties,
     make_playable,
 )
-from processing.transcription import get_track
+from processing.transcription import default_track, get_track
 from processing.transcription.adtof import track as adtof
 from tests.conftest import ROOT, SHARED_MODELS
 
@@ -27,11 +27,13 @@ MIN_ADVANCED_STEP = 0.10
 
 
 def transcribe_song(*, path: Path, model_dir: Path) -> Chart:
-    """The MASTER chart of the song at `path`: adtof's hits on the tempo map of its drums."""
+    """The MASTER chart of the song at `path`: the default track's hits on the tempo map of its
+    drums."""
     audio = decode(path=path)
     spectrogram, activations = adtof.analyse(audio=audio, model_dir=model_dir)
     tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
-    return arrange(hits=get_track("adtof").run(audio=audio, model_dir=model_dir), tempo_map=tempo_map)
+    track = get_track(default_track(model_dir=model_dir))
+    return arrange(hits=track.run(audio=audio, model_dir=model_dir), tempo_map=tempo_map)
 
 
 @pytest.fixture(scope="module")

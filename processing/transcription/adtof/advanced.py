@@ -47,11 +47,11 @@ def fitted_lane_hits(*, audio: DecodedAudio, curves: np.ndarray, models: hit_mod
 
 
 def _figure_repeats(*, curves: np.ndarray, onsets: list[np.ndarray], hits: list[Hit]) -> list[Hit]:
-    """The weaker hits that repeat the song's figure of their class (figure_repeats), each in
-    the lane of the hit it repeats: the same drum played the same way again. A masked repeat's
-    own sound reads less surely (a tom's pitch under a bass note, a hi-hat under a ringing
-    crash). Their confidence is 0, as they fall below the network's threshold: the preview
-    marks them for the player to check."""
+    """The weaker hits that repeat the song's figure of their class (figure_repeats), each with
+    the lane and velocity of the hit it repeats: the same drum played the same way again, which
+    a masked repeat's own sound shows less surely (a tom's pitch under a bass note, a hi-hat
+    under a ringing crash, a backbeat under a chord). Their confidence is 0, as they fall below
+    the network's threshold: the preview marks them for the player to check."""
     repeats = []
     for k, candidate_threshold in figure_repeats.CANDIDATE_THRESHOLDS.items():
         times, repeated = figure_repeats.repeated_peaks(activation=curves[:, k], times=onsets[k],
@@ -60,8 +60,6 @@ def _figure_repeats(*, curves: np.ndarray, onsets: list[np.ndarray], hits: list[
             continue
         picked = sorted((hit for hit in hits if track.CLASS_OF_LANE[hit.lane.value] == k), key=lambda hit: hit.time_s)
         picked_times = np.array([hit.time_s for hit in picked])
-        frames = np.clip(np.round(times * hit_model.FRAME_RATE).astype(int), 0, len(curves) - 1)
-        repeats += [Hit(float(time), picked[int(np.argmin(np.abs(picked_times - onsets[k][source])))].lane,
-                        float(curves[frame, k]), 0.0)
-                    for time, source, frame in zip(times, repeated, frames)]
+        sources = [picked[int(np.argmin(np.abs(picked_times - onsets[k][index])))] for index in repeated]
+        repeats += [Hit(float(time), source.lane, source.velocity, 0.0) for time, source in zip(times, sources)]
     return repeats
