@@ -13,8 +13,9 @@ reduced by a few named rules, the simplifications a human charter makes:
 
 Each difficulty then caps its share of MASTER's notes (cap_share): on a real transcription its
 rules alone may find little to drop (a plain groove without ghost notes or fills), and a
-player choosing a difficulty must not get the same chart twice. A sparse song (is_sparse)
-keeps more.
+player choosing a difficulty must not get the same chart twice. Below MASTER, each also keeps
+a step (MIN_STEP_SHARE of MASTER's notes) under the one above it, where the rules above dropped
+so much that its cap alone would leave the two alike. A sparse song (is_sparse) keeps more.
 
 A rule only drops notes, so no difficulty holds more notes than the one above it. Each chart
 gets a level on DTXMania's 1.00-9.99 scale from what makes it hard (chart_level).
@@ -450,7 +451,7 @@ def reduce_chart(*, chart: Chart, spec: DifficultySpec) -> Chart:
             notes = rule(notes=notes, tempo_map=chart.tempo_map)
         share = below.sparse_max_share if sparse else below.max_share
         max_notes = int(share * len(master))
-        if below.max_share < 1.0 and not sparse:
+        if below.max_share < 1.0 and not sparse:  # MASTER, uncapped, takes no step
             max_notes = min(max_notes, above - math.ceil(MIN_STEP_SHARE * len(master)))
         notes = cap_share(notes=notes, tempo_map=chart.tempo_map, max_notes=max_notes)
     keep = set(notes)
