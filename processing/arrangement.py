@@ -64,7 +64,8 @@ def quantise_ticks(*, beat_positions: np.ndarray) -> np.ndarray:
 
 def arrange(*, hits: list[Hit], tempo_map: TempoMap) -> Chart:
     """Place `hits` on the grid of `tempo_map`; two hits of one lane on one tick become one,
-    with the louder hit's velocity and confidence."""
+    with the louder hit's velocity and the surer hit's confidence: the note is there if either
+    hit surely is (a faint repeat of a figure, confidence 0, may land on a picked stroke)."""
     if not hits:
         return Chart(tempo_map=tempo_map, notes=[], quantisation_errors_s=np.zeros(0))
     times = np.array([hit.time_s for hit in hits])
@@ -76,9 +77,12 @@ def arrange(*, hits: list[Hit], tempo_map: TempoMap) -> Chart:
     quantised_times = tempo_map.times_at(ticks / TICKS_PER_BEAT)
     for hit, tick, quantised in zip(hits, ticks, quantised_times):
         key = (int(tick), hit.lane)
-        if key not in notes or hit.velocity > notes[key].velocity:
-            notes[key] = Note(tick=int(tick), lane=hit.lane, velocity=hit.velocity, confidence=hit.confidence)
+        kept = notes.get(key)
+        if kept is None or hit.velocity > kept.velocity:
             errors[key] = float(quantised - hit.time_s)
+        velocity = hit.velocity if kept is None else max(hit.velocity, kept.velocity)
+        confidence = hit.confidence if kept is None else max(hit.confidence, kept.confidence)
+        notes[key] = Note(tick=int(tick), lane=hit.lane, velocity=velocity, confidence=confidence)
     ordered = sorted(notes, key=lambda key: (key[0], key[1].channel))
     return Chart(
         tempo_map=tempo_map,

@@ -109,9 +109,10 @@ SPARSE_EXTREME_MAX_SHARE = 0.95
 SPARSE_ADVANCED_MAX_SHARE = 0.85
 SPARSE_BASIC_MAX_SHARE = 0.65
 # Below MASTER, each difficulty of a song that is not sparse keeps at least this share of
-# MASTER's notes fewer than the one above it. Where EXTREME's rules already drop much (a song
-# full of ghost notes), ADVANCED's cap at the top of its range would leave the two a few notes
-# apart: the same chart to a player.
+# MASTER's notes fewer than the one above it, unless only notes the cap never drops remain
+# (CAP_KEEPS_LANES on a beat). Where EXTREME's rules already drop much (a song full of ghost
+# notes), ADVANCED's cap at the top of its range would leave the two a few notes apart: the
+# same chart to a player.
 MIN_STEP_SHARE = 0.10
 # A song is sparse when its MASTER plays fewer notes a second than this over its densest
 # DENSEST_WINDOW_S: a beat with its time in quarters at 120 BPM plays 4 a second (four hi-hats,
@@ -452,7 +453,7 @@ def reduce_chart(*, chart: Chart, spec: DifficultySpec) -> Chart:
         share = below.sparse_max_share if sparse else below.max_share
         max_notes = int(share * len(master))
         if below.max_share < 1.0 and not sparse:  # MASTER, uncapped, takes no step
-            max_notes = min(max_notes, above - math.ceil(MIN_STEP_SHARE * len(master)))
+            max_notes = max(0, min(max_notes, above - math.ceil(MIN_STEP_SHARE * len(master))))
         notes = cap_share(notes=notes, tempo_map=chart.tempo_map, max_notes=max_notes)
     keep = set(notes)
     errors = np.array([e for n, e in zip(chart.notes, chart.quantisation_errors_s) if n in keep])

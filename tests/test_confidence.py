@@ -74,12 +74,12 @@ def test_lane_confidence_is_lowest_at_a_rules_boundary():
     assert confidence[-1] < 0.5 and min(confidence[:-1]) == 1.0
 
 
-def test_notes_keep_the_louder_hits_confidence_and_equal_without_it():
+def test_notes_keep_the_louder_velocity_and_the_surer_confidence_and_equal_without_it():
     tempo_map = TempoMap(beat_times=np.arange(0.0, 10.0, 0.5), first_downbeat=0)
     hits = [Hit(1.0, Lane.SNARE, 0.4, 0.9), Hit(1.004, Lane.SNARE, 0.8, 0.3), Hit(2.0, Lane.BASS_DRUM, 1.0, 0.7)]
     chart = arrange(hits=hits, tempo_map=tempo_map)
     assert [(note.lane, note.velocity, note.confidence) for note in chart.notes] == [
-        (Lane.SNARE, 0.8, 0.3), (Lane.BASS_DRUM, 1.0, 0.7)]
+        (Lane.SNARE, 0.8, 0.9), (Lane.BASS_DRUM, 1.0, 0.7)]
     note = chart.notes[0]
     assert note == Note(tick=note.tick, lane=Lane.SNARE, velocity=0.8) and {note: 1}[Note(note.tick, Lane.SNARE, 0.8)]
 

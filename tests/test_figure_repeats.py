@@ -92,3 +92,16 @@ def test_thousands_of_hits_find_their_period():
     1 to 5 s later."""
     hihats = np.arange(0.0, 600.0, 0.125)
     assert abs(figure_repeats.figure_period_s(times=hihats) - 1.0) < 1e-9
+
+
+def test_a_played_figure_has_its_period_in_the_middle_of_its_jitter():
+    rng = np.random.default_rng(0)
+    strokes = np.arange(1.0, 41.0, BAR_S) + rng.uniform(-0.01, 0.01, 20)  # a drummer's +-10 ms
+    assert abs(figure_repeats.figure_period_s(times=strokes) - BAR_S) < 0.005
+
+
+def test_two_faint_peaks_at_one_repeat_make_one_stroke():
+    kept = np.arange(5.0, 15.0, BAR_S)
+    activation = _activation(seconds=20, peaks_at=[*((time, 0.9) for time in kept), (3.0, 0.3), (3.03, 0.3)])
+    times, _ = figure_repeats.repeated_peaks(activation=activation, times=kept, candidate_threshold=0.2)
+    assert list(times) == [3.0]

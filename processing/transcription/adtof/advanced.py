@@ -2,8 +2,8 @@
 
 Composition: Frame_RNN activations -> peak picking -> tom hits kept only where the fitted
 model says they are toms -> lane refinement, with crash or ride and open or closed hi-hat
-decided by the fitted models -> hits (models: hit_model), and weaker kick, snare, tom and
-hi-hat peaks where they repeat the song's figure of their class, each in the lane of the hit it
+decided by the fitted models -> hits (models: hit_model), and the kick, snare, tom and hi-hat
+peaks left out that repeat the song's figure of their class, each in the lane of the hit it
 repeats (figure_repeats). The measured gains over the `adtof` track's rules, on held-out Groove
 renders, are in bench/RESULTS.md.
 """
@@ -50,8 +50,9 @@ def _figure_repeats(*, curves: np.ndarray, onsets: list[np.ndarray], hits: list[
     """The weaker hits that repeat the song's figure of their class (figure_repeats), each with
     the lane and velocity of the hit it repeats: the same drum played the same way again, which
     a masked repeat's own sound shows less surely (a tom's pitch under a bass note, a hi-hat
-    under a ringing crash, a backbeat under a chord). Their confidence is 0, as they fall below
-    the network's threshold: the preview marks them for the player to check."""
+    under a ringing crash, a backbeat under a chord). Their confidence is 0, as the network's
+    threshold dropped them (or the tom model turned them away): the preview marks them for the
+    player to check."""
     repeats = []
     for k, candidate_threshold in figure_repeats.CANDIDATE_THRESHOLDS.items():
         times, repeated = figure_repeats.repeated_peaks(activation=curves[:, k], times=onsets[k],
