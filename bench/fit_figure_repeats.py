@@ -16,7 +16,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import mir_eval
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fit_hit_model import (CRASH_NOTES, HIHAT_NOTES, MATCH_S, RIDE_NOTES, TOM_NOTES,  # noqa: E402
                                  _render_hits, _renders)
+from processing.evaluation import Counts, count_matches  # noqa: E402
 from processing.transcription.adtof import figure_repeats, hit_model  # noqa: E402
 
 THRESHOLDS = (0.02, 0.04, 0.06, 0.08, 0.12, 0.16, 0.20, 0.24)
@@ -37,16 +37,10 @@ CLASS_NOTES = {
 }
 
 
-def counts(*, estimates: np.ndarray, references: np.ndarray) -> np.ndarray:
-    """(true positives, estimates, references) of one render's hits of one class."""
-    matched = mir_eval.util.match_events(references, estimates, MATCH_S) if estimates.size and references.size else []
-    return np.array([len(matched), estimates.size, references.size])
-
-
-def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[tuple[str, str], np.ndarray]:
-    """Per (class, split), counts (true positives, estimates, references) summed over the
-    renders: row 0 the picked hits alone, row i + 1 with the repeats at THRESHOLDS[i]."""
-    totals = {(name, split): np.zeros((len(THRESHOLDS) + 1, 3), dtype=int) for name in CLASS_NOTES for split in SPLITS}
+def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[tuple[str, str], list[Counts]]:
+    """Per (class, split), the counts summed over the renders: [0] the picked hits alone,
+    [i + 1] with the repeats at THRESHOLDS[i]."""
+    totals = {(name, split): [Counts(0, 0, 0)] * (len(THRESHOLDS) + 1) for name in CLASS_NOTES for split in SPLITS}
     for row in _renders(folder):
         activations, onsets, times, notes = _render_hits(folder, row)
         toms = onsets[hit_model.TT]
@@ -54,18 +48,13 @@ def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[tuple[st
         for name, (k, class_notes) in CLASS_NOTES.items():
             references = np.sort(times[np.isin(notes, class_notes)])
             total = totals[name, row["split"]]
-            total[0] += counts(estimates=onsets[k], references=references)
+            total[0] += count_matches(reference=references, estimate=onsets[k], window_s=MATCH_S)
             for index, threshold in enumerate(THRESHOLDS):
                 repeats, _ = figure_repeats.repeated_peaks(activation=activations[:, k], times=onsets[k],
                                                            candidate_threshold=threshold)
-                total[index + 1] += counts(estimates=np.sort(np.concatenate([onsets[k], repeats])),
-                                           references=references)
+                total[index + 1] += count_matches(reference=references, estimate=np.concatenate([onsets[k], repeats]),
+                                                  window_s=MATCH_S)
     return totals
-
-
-def f_measure(row: np.ndarray) -> float:
-    true_positives, estimates, references = row
-    return 2 * true_positives / max(estimates + references, 1)
 
 
 def main() -> None:
@@ -77,20 +66,21 @@ def main() -> None:
     data = {"soundfonts": collect(args.renders, real_tom=real_tom), "kits": collect(args.kits, real_tom=real_tom)}
     print("F of the picked hits -> with the repeats at each threshold (+ true positives / + hits)")
     for name, (k, _) in CLASS_NOTES.items():
-        train = sum(kind[name, "train"] for kind in data.values())
-        scores = [f_measure(row) for row in train[1:]]
+        train = [sum(counts, Counts(0, 0, 0)) for counts in zip(*(kind[name, "train"] for kind in data.values()))]
+        scores = [counts.f_measure for counts in train[1:]]
         best = int(np.argmax(scores))
         shipped = figure_repeats.CANDIDATE_THRESHOLDS.get(k)
         print(f"\n{name}: chosen on train (both kinds) {THRESHOLDS[best]:.2f}, shipped {shipped}; train F pooled: "
-              f"picked {f_measure(train[0]):.4f}, " + ", ".join(
+              f"picked {train[0].f_measure:.4f}, " + ", ".join(
                   f"{threshold:.2f} {score:.4f}" for threshold, score in zip(THRESHOLDS, scores)))
         print(f"{'':24}{'picked':>8}" + "".join(f"{threshold:>18.2f}" for threshold in THRESHOLDS))
         for kind, totals in data.items():
             for split in SPLITS:
-                rows = totals[name, split]
-                line = f"{kind + ' ' + split:24}{f_measure(rows[0]):>8.3f}"
-                for row in rows[1:]:
-                    line += f"{f_measure(row):>8.3f} +{row[0] - rows[0][0]:>3} /+{row[1] - rows[0][1]:>3}"
+                picked, *with_repeats = totals[name, split]
+                line = f"{kind + ' ' + split:24}{picked.f_measure:>8.3f}"
+                for counts in with_repeats:
+                    line += (f"{counts.f_measure:>8.3f} +{counts.tp - picked.tp:>3} "
+                             f"/+{counts.tp + counts.fp - picked.tp - picked.fp:>3}")
                 print(line)
 
 

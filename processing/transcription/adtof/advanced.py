@@ -60,7 +60,7 @@ def _figure_repeats(*, curves: np.ndarray, onsets: list[np.ndarray], hits: list[
         if times.size == 0:
             continue
         picked = sorted((hit for hit in hits if track.CLASS_OF_LANE[hit.lane.value] == k), key=lambda hit: hit.time_s)
-        picked_times = np.array([hit.time_s for hit in picked])
-        sources = [picked[int(np.argmin(np.abs(picked_times - onsets[k][index])))] for index in repeated]
-        repeats += [Hit(float(time), source.lane, source.velocity, 0.0) for time, source in zip(times, sources)]
+        sources, _ = figure_repeats.nearest(times=np.array([hit.time_s for hit in picked]), queries=onsets[k][repeated])
+        repeats += [Hit(float(time), picked[source].lane, picked[source].velocity, 0.0)
+                    for time, source in zip(times, sources)]
     return repeats

@@ -59,7 +59,7 @@ def figure_period_s(*, times: np.ndarray) -> float | None:
     return float(np.median(gaps[window_starts[best]:window_ends[best]]))
 
 
-def _nearest(*, times: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest(*, times: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each query (seconds), the index of the nearest of `times` (ascending, non-empty)
     and its distance (seconds)."""
     if len(times) == 1:
@@ -94,9 +94,9 @@ def repeated_peaks(*, activation: np.ndarray, times: np.ndarray,
     if period is None:
         return np.zeros(0), np.zeros(0, dtype=int)
     candidates = peaks.pick_frames(activation=activation, threshold=candidate_threshold) / peaks.FRAME_RATE
-    _, distance = _nearest(times=times, queries=candidates)
-    earlier, earlier_off = _nearest(times=times, queries=candidates - period)
-    later, later_off = _nearest(times=times, queries=candidates + period)
+    _, distance = nearest(times=times, queries=candidates)
+    earlier, earlier_off = nearest(times=times, queries=candidates - period)
+    later, later_off = nearest(times=times, queries=candidates + period)
     after_its_hit = earlier_off <= later_off
     repeated = np.where(after_its_hit, earlier, later)
     off_period = np.minimum(earlier_off, later_off)
