@@ -21,21 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from processing import rhythm  # noqa: E402
-from processing.arrangement import Chart, arrange  # noqa: E402
+from processing.arrangement import Chart  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.difficulty import (PHRASE_BARS, bar_positions, chart_level, is_sparse,  # noqa: E402
                                    leveled_difficulties, peak_notes_per_s)
-from processing.transcription import TRACKS, default_track, get_track  # noqa: E402
-from processing.transcription.adtof import track as adtof  # noqa: E402
-
-
-def transcribe_song(*, path: Path, model_dir: Path, track: str) -> Chart:
-    """The MASTER chart of the song at `path`: the track's hits on the tempo map of its drums."""
-    audio = decode(path=path)
-    spectrogram, activations = adtof.analyse(audio=audio, model_dir=model_dir)
-    tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
-    return arrange(hits=get_track(track).run(audio=audio, model_dir=model_dir), tempo_map=tempo_map)
+from processing.pipeline import master_chart  # noqa: E402
+from processing.transcription import TRACKS, default_track  # noqa: E402
 
 
 def parts(*, chart: Chart) -> dict[tuple, set]:
@@ -66,7 +57,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     consistency = []
     for song in sorted(args.songs.glob("*.flac")):
-        leveled = leveled_difficulties(chart=transcribe_song(path=song, model_dir=args.model_dir, track=track))
+        chart = master_chart(audio=decode(path=song), model_dir=args.model_dir, track_name=track)
+        leveled = leveled_difficulties(chart=chart)
         master = leveled[-1][1]
         consistency.append((song.stem, [partly_kept(master=master, reduced=chart) for _, chart, _ in leveled[:-1]]))
         master_notes = len(master.notes)

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from processing import audio, rhythm, separation, timing
-from processing.arrangement import arrange
+from processing.arrangement import Chart, arrange
 from processing.audio import DecodedAudio
 from processing.chart_view import lane_confidences
 from processing.chips import cut_chips
@@ -214,6 +214,17 @@ def convert(
         stage_seconds={name: round(stage_seconds[name], 3) for name in timing.STAGES if name in stage_seconds},
         close_call_shift=tempo_map.close_call_shift,
     )
+
+
+def master_chart(*, audio: DecodedAudio, model_dir: Path, track_name: str) -> Chart:
+    """The MASTER chart of the mix `audio` as `convert` arranges it before any correction by the
+    user: the track's hits on the song's tempo map (the benches and tests that score charts)."""
+    tempo_map, follows_drums = _tempo_map(audio=audio, model_dir=model_dir)
+    hits = get_track(track_name).run(audio=audio, model_dir=model_dir)
+    if not follows_drums:
+        tempo_map = rhythm.refit_to_onsets(tempo_map=tempo_map, duration_s=audio.duration_s,
+                                           onset_times=np.array([hit.time_s for hit in hits]))
+    return arrange(hits=hits, tempo_map=tempo_map)
 
 
 def _tempo_map(*, audio: DecodedAudio, model_dir: Path) -> tuple[rhythm.TempoMap, bool]:

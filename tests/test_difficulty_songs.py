@@ -4,19 +4,16 @@ MASTER's notes and ADVANCED a real step below EXTREME, unless the song is sparse
 transcribed by the default track on the drum tempo map, as a conversion of the mix does, once
 for the module."""
 
-from pathlib import Path
-
 import pytest
 
-from processing import rhythm
-from processing.arrangement import Chart, arrange
+from processing.arrangement import Chart
 from processing.audio import decode
 from processing.difficulty import (
     EXTREME_MAX_SHARE, LEVEL_GAP, MAX_LEVEL, MIN_LEVEL, SPARSE_EXTREME_MAX_SHARE, is_sparse, leveled_difficulties,
     make_playable,
 )
-from processing.transcription import default_track, get_track
-from processing.transcription.adtof import track as adtof
+from processing.pipeline import master_chart
+from processing.transcription import default_track
 from tests.conftest import ROOT, SHARED_MODELS
 
 DEV_SONGS = ROOT.parent / "shared" / "data" / "mdb-dev"
@@ -26,19 +23,11 @@ SONGS = ("Beatles", "Country1", "Punk", "Rockabilly")
 MIN_ADVANCED_STEP = 0.10
 
 
-def transcribe_song(*, path: Path, model_dir: Path) -> Chart:
-    """The MASTER chart of the song at `path`: the default track's hits on the tempo map of its
-    drums."""
-    audio = decode(path=path)
-    spectrogram, activations = adtof.analyse(audio=audio, model_dir=model_dir)
-    tempo_map = rhythm.drum_tempo_map(drum_activations=activations, spectrogram=spectrogram)
-    track = get_track(default_track(model_dir=model_dir))
-    return arrange(hits=track.run(audio=audio, model_dir=model_dir), tempo_map=tempo_map)
-
-
 @pytest.fixture(scope="module")
 def charts() -> dict[str, Chart]:
-    return {song: transcribe_song(path=DEV_SONGS / f"{song}.flac", model_dir=SHARED_MODELS) for song in SONGS}
+    track_name = default_track(model_dir=SHARED_MODELS)
+    return {song: master_chart(audio=decode(path=DEV_SONGS / f"{song}.flac"), model_dir=SHARED_MODELS,
+                               track_name=track_name) for song in SONGS}
 
 
 @pytest.mark.parametrize("song", SONGS)

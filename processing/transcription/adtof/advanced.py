@@ -41,7 +41,8 @@ def fitted_lane_hits(*, audio: DecodedAudio, curves: np.ndarray, models: hit_mod
     real, _ = models.real_tom.decide(hit_model.tom_features(activations=curves, onsets=toms))
     onsets[hit_model.TT] = toms[real]
     hits = track.lane_hits(audio=audio, curves=curves, onsets=onsets, thresholds=thresholds,
-                           lane_rules=lane_rules, split_cymbals=hit_model.ride_split(model=models.ride, activations=curves),
+                           lane_rules=lane_rules,
+                           split_cymbals=hit_model.ride_split(model=models.ride, activations=curves),
                            split_hihat=hit_model.hihat_split(model=models.open_hihat))
     return hits + _figure_repeats(curves=curves, onsets=onsets, hits=hits)
 
