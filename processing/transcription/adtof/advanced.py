@@ -1,7 +1,8 @@
 """The `advanced-features` track: the `adtof` track with fitted per-hit decisions.
 
 Composition: Frame_RNN activations -> peak picking -> tom hits kept only where the fitted
-model says they are toms -> lane refinement, with crash or ride and open or closed hi-hat
+model says they are toms, and the strokes of tom fills too close together for the picking
+(tom_fills) -> lane refinement, with crash or ride and open or closed hi-hat
 decided by the fitted models -> hits (models: hit_model), and the kick, snare, tom and hi-hat
 peaks left out that repeat the song's figure of their class, each in the lane of the hit it
 repeats (figure_repeats). The measured gains over the `adtof` track's rules, on held-out Groove
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from processing.audio import DecodedAudio
-from processing.transcription.adtof import figure_repeats, hit_model, lanes, peaks, track
+from processing.transcription.adtof import figure_repeats, hit_model, lanes, peaks, tom_fills, track
 from processing.transcription.base import Hit
 
 
@@ -34,12 +35,12 @@ def transcribe(
 def fitted_lane_hits(*, audio: DecodedAudio, curves: np.ndarray, models: hit_model.HitModels,
                      thresholds: tuple[float, ...], lane_rules: tuple[str, ...]) -> list[Hit]:
     """The hits of drum activations (frames, 5) at 100 fps, with toms kept, and cymbals and
-    hi-hats split, by the fitted `models`, and the figures' weaker repeats: the steps after the
-    network, shared by every track that uses them."""
+    hi-hats split, by the fitted `models`, the strokes of tom fills, and the figures' weaker
+    repeats: the steps after the network, shared by every track that uses them."""
     onsets = peaks.pick_onsets(activations=curves, thresholds=thresholds)
     toms = onsets[hit_model.TT]
     real, _ = models.real_tom.decide(hit_model.tom_features(activations=curves, onsets=toms))
-    onsets[hit_model.TT] = toms[real]
+    onsets[hit_model.TT] = tom_fills.with_fill_strokes(toms=toms[real], activations=curves)
     hits = track.lane_hits(audio=audio, curves=curves, onsets=onsets, thresholds=thresholds,
                            lane_rules=lane_rules,
                            split_cymbals=hit_model.ride_split(model=models.ride, activations=curves),
