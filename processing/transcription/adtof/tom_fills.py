@@ -4,8 +4,8 @@ A fill's strokes come 80-200 ms apart, and each one's activation raises the movi
 that the next must clear (peaks.pick_frames: 0.32 above the 10 frames before it, for toms), so
 a fill the network hears plainly loses most of its strokes. Here a fill is a run of at least
 FILL_MIN_STROKES tom peaks that clear the lower FILL_THRESHOLD, each within FILL_MAX_GAP_S of
-the next, where the tom class is the loudest of the kit's drums (a snare roll raises the tom
-class too, but less than the snare's own).
+the next, where the tom class reads above the kick and snare classes (a snare roll raises the
+tom class too, but less than the snare's own).
 
 The three constants were chosen together by bench/fit_tom_fills.py on Groove's train renders,
 soundfonts and recorded kits; its validation and test renders and the development songs were
@@ -20,7 +20,9 @@ from processing.transcription.adtof import figure_repeats, peaks
 from processing.transcription.adtof.hit_model import BD, SD, TT
 
 FILL_THRESHOLD = 0.20  # above the moving average; the tom class's own threshold is 0.32
-FILL_MAX_GAP_S = 0.2  # a sixteenth at 75 BPM: slower strokes are picked on their own
+# A sixteenth at 75 BPM: strokes further apart lie outside each other's moving average (100 ms)
+# and are picked on their own.
+FILL_MAX_GAP_S = 0.2
 FILL_MIN_STROKES = 4
 # A fill stroke this close to a tom hit picked already is that hit (three activation frames,
 # the network's own spread, as for figure_repeats).
