@@ -70,8 +70,7 @@ def class_onsets(*, render: dict, k: int, weights: tuple[float, ...], threshold:
     fused = fuse(frame_rnn=render["frame_rnn"], crnn=render["crnn"], weights=weights)
     onsets = peaks.pick_frames(activation=fused[:, k], threshold=threshold) / peaks.FRAME_RATE
     if k == hit_model.TT and real_tom is not None:
-        real, _ = real_tom.decide(hit_model.tom_features(activations=fused, onsets=onsets))
-        onsets = onsets[real]
+        onsets = hit_model.kept_toms(model=real_tom, activations=fused, toms=onsets)
     return onsets
 
 

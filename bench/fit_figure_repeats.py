@@ -12,7 +12,6 @@ split's F beside the picked hits' alone. The development songs are not used.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.fit_hit_model import (CRASH_NOTES, HIHAT_NOTES, MATCH_S, RIDE_NOTES, TOM_NOTES,  # noqa: E402
-                                 _render_hits, _renders)
+                                 _render_hits, _renders, render_folders_parser)
 from processing.evaluation import Counts, count_matches  # noqa: E402
 from processing.transcription.adtof import figure_repeats, hit_model  # noqa: E402
 
@@ -43,8 +42,7 @@ def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[tuple[st
     totals = {(name, split): [Counts(0, 0, 0)] * (len(THRESHOLDS) + 1) for name in CLASS_NOTES for split in SPLITS}
     for row in _renders(folder):
         activations, onsets, times, notes = _render_hits(folder, row)
-        toms = onsets[hit_model.TT]
-        onsets[hit_model.TT] = toms[real_tom.decide(hit_model.tom_features(activations=activations, onsets=toms))[0]]
+        onsets[hit_model.TT] = hit_model.kept_toms(model=real_tom, activations=activations, toms=onsets[hit_model.TT])
         for name, (k, class_notes) in CLASS_NOTES.items():
             references = np.sort(times[np.isin(notes, class_notes)])
             total = totals[name, row["split"]]
@@ -58,10 +56,7 @@ def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[tuple[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
-    parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
-    args = parser.parse_args()
+    args = render_folders_parser().parse_args()
     real_tom = hit_model.load_hit_models().real_tom
     data = {"soundfonts": collect(args.renders, real_tom=real_tom), "kits": collect(args.kits, real_tom=real_tom)}
     print("F of the picked hits -> with the repeats at each threshold (+ true positives / + hits)")

@@ -50,6 +50,14 @@ def nearest_label(*, onsets: np.ndarray, times: np.ndarray, notes: np.ndarray) -
     return np.where(np.abs(times[best] - onsets) <= MATCH_S, notes[best], -1)
 
 
+def render_folders_parser() -> argparse.ArgumentParser:
+    """The command line of a fit on both kinds of render: RENDERS --kits KIT_RENDERS."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
+    parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
+    return parser
+
+
 def _renders(folder: Path) -> list[dict]:
     with open(folder / "index.csv", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -96,8 +104,7 @@ def collect_hihats(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[s
     data = {}
     for row in _renders(folder):
         activations, onsets, times, notes = _render_hits(folder, row)
-        toms = onsets[hit_model.TT]
-        onsets[hit_model.TT] = toms[real_tom.decide(hit_model.tom_features(activations=activations, onsets=toms))[0]]
+        onsets[hit_model.TT] = hit_model.kept_toms(model=real_tom, activations=activations, toms=onsets[hit_model.TT])
         audio = decode(path=folder / f"{row['name']}.flac")
         envelope, low, high = lanes.band_envelopes_db(samples=audio.samples.T, sample_rate=audio.sample_rate,
                                                       bands=[lanes.HIHAT_BAND, *lanes.HIHAT_TILT_BANDS])
@@ -147,9 +154,7 @@ def scores(predicted: np.ndarray, truth: np.ndarray) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
-    parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
+    parser = render_folders_parser()
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     data = {"soundfonts": collect(args.renders), "kits": collect(args.kits)}

@@ -12,7 +12,6 @@ development songs are not used.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fit_hit_model import MATCH_S, TOM_NOTES, _render_hits, _renders  # noqa: E402
+from bench.fit_hit_model import MATCH_S, TOM_NOTES, _render_hits, _renders, render_folders_parser  # noqa: E402
 from processing.evaluation import Counts, count_matches  # noqa: E402
 from processing.transcription.adtof import hit_model, tom_fills  # noqa: E402
 
@@ -39,8 +38,7 @@ def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[str, lis
     totals = {split: [Counts(0, 0, 0)] * (len(COMBINATIONS) + 1) for split in SPLITS}
     for row in _renders(folder):
         activations, onsets, times, notes = _render_hits(folder, row)
-        toms = onsets[hit_model.TT]
-        toms = toms[real_tom.decide(hit_model.tom_features(activations=activations, onsets=toms))[0]]
+        toms = hit_model.kept_toms(model=real_tom, activations=activations, toms=onsets[hit_model.TT])
         references = np.sort(times[np.isin(notes, TOM_NOTES)])
         total = totals[row["split"]]
         total[0] += count_matches(reference=references, estimate=toms, window_s=MATCH_S)
@@ -52,10 +50,7 @@ def collect(folder: Path, *, real_tom: hit_model.LogisticModel) -> dict[str, lis
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
-    parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
-    args = parser.parse_args()
+    args = render_folders_parser().parse_args()
     real_tom = hit_model.load_hit_models().real_tom
     data = {"soundfonts": collect(args.renders, real_tom=real_tom), "kits": collect(args.kits, real_tom=real_tom)}
     train = [sum(counts, Counts(0, 0, 0)) for counts in zip(*(kind["train"] for kind in data.values()))]

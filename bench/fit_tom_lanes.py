@@ -14,7 +14,6 @@ on every split, next to the shipped constants'. The development songs are not us
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fit_hit_model import _render_hits, _renders, nearest_label  # noqa: E402
+from bench.fit_hit_model import _render_hits, _renders, nearest_label, render_folders_parser  # noqa: E402
 from processing.audio import decode  # noqa: E402
 from processing.transcription.adtof import hit_model, lanes  # noqa: E402
 
@@ -43,8 +42,7 @@ def collect(folder: Path, *, real_tom: hit_model.LogisticModel, peak_shares: set
     songs = []
     for row in _renders(folder):
         activations, onsets, times, notes = _render_hits(folder, row)
-        toms = onsets[hit_model.TT]
-        toms = toms[real_tom.decide(hit_model.tom_features(activations=activations, onsets=toms))[0]]
+        toms = hit_model.kept_toms(model=real_tom, activations=activations, toms=onsets[hit_model.TT])
         if toms.size == 0:
             continue
         is_tom = np.isin(notes, list(LANE_OF_NOTE))
@@ -75,10 +73,7 @@ def scores(data: dict[str, list[dict]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("renders", type=Path, help="renders through General MIDI soundfonts")
-    parser.add_argument("--kits", type=Path, required=True, help="renders through recorded kits (--kits)")
-    args = parser.parse_args()
+    args = render_folders_parser().parse_args()
     shipped = tuple(getattr(lanes, name) for name in CONSTANTS)
     real_tom = hit_model.load_hit_models().real_tom
     shares = {*GRIDS[0], EARLIER[0], shipped[0]}

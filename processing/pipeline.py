@@ -19,6 +19,7 @@ from processing.errors import AudioError
 from processing.difficulty import leveled_difficulties
 from processing.package import PREVIEW_FILE, Difficulty, chip_sounds, encoding_bgm, write_package
 from processing.transcription import TRACKS, get_track
+from processing.transcription.base import Hit
 from processing.transcription.adtof import track as adtof
 
 # Stages in order, with the share of the progress bar each one ends at.
@@ -161,12 +162,8 @@ def convert(
                 if not hits:
                     raise AudioError("No drum hits were found in this song. Try another track, or a song with drums.")
                 with timing.stage(timing.TEMPO_MAP):
-                    if not follows_drums:
-                        tempo_map = rhythm.refit_to_onsets(tempo_map=tempo_map, duration_s=decoded.duration_s,
-                                                           onset_times=np.array([hit.time_s for hit in hits]))
-                    if tempo_overrides:
-                        tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=decoded.duration_s,
-                                                              **tempo_overrides)
+                    tempo_map = _settled_tempo_map(tempo_map=tempo_map, follows_drums=follows_drums, hits=hits,
+                                                   duration_s=decoded.duration_s, overrides=tempo_overrides)
 
                 report(STAGE_WRITING, ends[STAGE_TRANSCRIBING])
                 with timing.stage(timing.ARRANGE):
@@ -221,9 +218,8 @@ def master_chart(*, audio: DecodedAudio, model_dir: Path, track_name: str) -> Ch
     user: the track's hits on the song's tempo map (the benches and tests that score charts)."""
     tempo_map, follows_drums = _tempo_map(audio=audio, model_dir=model_dir)
     hits = get_track(track_name).run(audio=audio, model_dir=model_dir)
-    if not follows_drums:
-        tempo_map = rhythm.refit_to_onsets(tempo_map=tempo_map, duration_s=audio.duration_s,
-                                           onset_times=np.array([hit.time_s for hit in hits]))
+    tempo_map = _settled_tempo_map(tempo_map=tempo_map, follows_drums=follows_drums, hits=hits,
+                                   duration_s=audio.duration_s, overrides={})
     return arrange(hits=hits, tempo_map=tempo_map)
 
 
@@ -237,6 +233,18 @@ def _tempo_map(*, audio: DecodedAudio, model_dir: Path) -> tuple[rhythm.TempoMap
         # Without the network: librosa's global tempo, refitted to the hits once they are known.
         return rhythm.estimate_global_tempo_map(mono=audio.mono(), sample_rate=audio.sample_rate,
                                                 duration_s=audio.duration_s), False
+
+
+def _settled_tempo_map(*, tempo_map: rhythm.TempoMap, follows_drums: bool, hits: list[Hit], duration_s: float,
+                       overrides: dict[str, Any]) -> rhythm.TempoMap:
+    """The tempo map a chart is written on: one that does not follow the drum tracker refitted to
+    the hits' onsets, then the user's corrections (TEMPO_PARAMETERS) applied."""
+    if not follows_drums:
+        tempo_map = rhythm.refit_to_onsets(tempo_map=tempo_map, duration_s=duration_s,
+                                           onset_times=np.array([hit.time_s for hit in hits]))
+    if overrides:
+        tempo_map = rhythm.override_tempo_map(tempo_map=tempo_map, duration_s=duration_s, **overrides)
+    return tempo_map
 
 
 def header_comment(*, charter: str, comment: str, track_name: str) -> str:

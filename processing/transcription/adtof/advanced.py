@@ -38,9 +38,8 @@ def fitted_lane_hits(*, audio: DecodedAudio, curves: np.ndarray, models: hit_mod
     hi-hats split, by the fitted `models`, the strokes of tom fills, and the figures' weaker
     repeats: the steps after the network, shared by every track that uses them."""
     onsets = peaks.pick_onsets(activations=curves, thresholds=thresholds)
-    toms = onsets[hit_model.TT]
-    real, _ = models.real_tom.decide(hit_model.tom_features(activations=curves, onsets=toms))
-    onsets[hit_model.TT] = tom_fills.with_fill_strokes(toms=toms[real], activations=curves)
+    toms = hit_model.kept_toms(model=models.real_tom, activations=curves, toms=onsets[hit_model.TT])
+    onsets[hit_model.TT] = tom_fills.with_fill_strokes(toms=toms, activations=curves)
     hits = track.lane_hits(audio=audio, curves=curves, onsets=onsets, thresholds=thresholds,
                            lane_rules=lane_rules,
                            split_cymbals=hit_model.ride_split(model=models.ride, activations=curves),

@@ -128,6 +128,12 @@ def tom_features(*, activations: np.ndarray, onsets: np.ndarray) -> np.ndarray:
                             np.full(onsets.size, onsets.size / minutes)])
 
 
+def kept_toms(*, model: LogisticModel, activations: np.ndarray, toms: np.ndarray) -> np.ndarray:
+    """The tom hits of `toms` ((n,) s, ascending) that the real-tom `model` says are toms.
+    activations: (frames, 5)."""
+    return toms[model.decide(tom_features(activations=activations, onsets=toms))[0]]
+
+
 def neighbours_within(*, times: np.ndarray, window_s: float) -> np.ndarray:
     """For each of `times` ((n,) s, increasing), how many of the others lie less than
     `window_s` seconds away: (n,) int. A ride keeps time, so its hits have many."""
